@@ -1,0 +1,65 @@
+"""The command line shared by every sim:
+
+    python sims/NAME.py [--out DIR] [--device auto|cpu|cuda] [--quiet] [KEY=VALUE ...]
+
+Bad input (unknown key, malformed value, value out of range, unusable device or folder) prints one
+line naming what is wrong and exits with status 2 before anything is written.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .config import ConfigError, describe, override
+from .train import TrainingDiverged
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def resolve_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device='cuda' is not allowed here: no CUDA device is available; use auto or cpu")
+    return name
+
+
+def resolve_out(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out={path!r} is not allowed: it exists and is not a folder")
+    return out
+
+
+def main(default_cfg, run: Callable, description: str, default_out: str, argv=None) -> None:
+    """Parse the command line, then call run(cfg, out, device, quiet) -> None."""
+    parser = _Parser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog="config keys (KEY=VALUE, dotted):\n" + describe(default_cfg))
+    parser.add_argument("--out", default=default_out, help=f"output folder (default {default_out})")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    try:
+        cfg = override(default_cfg, args.overrides)
+        device = resolve_device(args.device)
+        out = resolve_out(args.out)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    start = time.time()
+    try:
+        run(cfg, out, device, args.quiet)
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
+    print(f"wall time {time.time() - start:.1f} s; outputs in {out}")

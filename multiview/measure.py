@@ -1,0 +1,64 @@
+"""What a model learned: accuracy on each split, the Phi matrix, and the learned-view rule.
+
+Rule for "view learned": Phi_{j,l} = max_r <w_{j,r}, v_{j,l}> >= LEARNED_PHI (0.5). Why 0.5: a class
+view occurs with total weight in [1, 2] (2 patches of U[0.5, 1]), so a filter with Phi >= 0.5 gives
+its class a logit of about Phi * 1.5 - 2 * (1 - 1/q) varrho >= 0.6 on a single-view sample of that
+view, more than the off-class features (weight Gamma = 0.05) give any other class. Unlearned views
+stay at the init scale (~1e-3) and learned ones grow to ~4, so the rule is not sensitive to the
+exact cut; views.csv also carries each (class, view)'s single-view test accuracy to check it.
+"""
+from __future__ import annotations
+
+import torch
+
+from .data import Dataset
+
+LEARNED_PHI = 0.5
+
+
+def correct(F: torch.Tensor, data: Dataset) -> torch.Tensor:
+    """(K, N) bool: each model's prediction is right. F: (K, N, k)."""
+    return F.argmax(-1) == data.y.to(F.device)
+
+
+def split_masks(data: Dataset, train: bool) -> dict[str, torch.Tensor]:
+    """Sample masks of the splits results.csv reports. Test splits only exist where non-empty."""
+    if train:
+        return {"train": torch.ones(len(data), dtype=torch.bool)}
+    masks = {"test": torch.ones(len(data), dtype=torch.bool)}
+    if data.feature_weight.shape[1] > 0:  # multi-view family: split by sample type
+        masks["test_multi"] = ~data.single_view
+        masks["test_single"] = data.single_view
+    return {k: v for k, v in masks.items() if v.any()}
+
+
+def accuracies(F: torch.Tensor, data: Dataset, train: bool) -> dict[str, torch.Tensor]:
+    """split -> (K,) accuracy of each of the K predictors in F (K, N, k)."""
+    ok = correct(F, data).float().cpu()
+    return {name: ok[:, mask].mean(1) for name, mask in split_masks(data, train).items()}
+
+
+def learned(phi: torch.Tensor, threshold: float = LEARNED_PHI) -> torch.Tensor:
+    """(K, k, 2) bool from Phi (K, k, 2)."""
+    return phi >= threshold
+
+
+def view_summary(learn: torch.Tensor) -> dict[str, float]:
+    """Fractions of (model, class) pairs with exactly one view, both, none; view 0's share of wins."""
+    n = learn.sum(-1)
+    wins = learn[n == 1]
+    return {"one_view": (n == 1).float().mean().item(), "both_views": (n == 2).float().mean().item(),
+            "no_view": (n == 0).float().mean().item(),
+            "view0_share": wins[:, 0].float().mean().item() if len(wins) else float("nan")}
+
+
+def single_view_accuracy_by_view(F: torch.Tensor, data: Dataset, k: int) -> torch.Tensor:
+    """(K, k, 2): accuracy on single-view test samples of class j whose present view is l (nan if none)."""
+    ok = correct(F, data).float().cpu()
+    out = torch.full((F.shape[0], k, 2), float("nan"))
+    for j in range(k):
+        for l in range(2):
+            mask = data.single_view & (data.y == j) & (data.view == l)
+            if mask.any():
+                out[:, j, l] = ok[:, mask].mean(1)
+    return out
