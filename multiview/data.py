@@ -146,7 +146,7 @@ def _features(cfg: DataConfig, n: int, gen: torch.Generator) -> Dataset:
         present[torch.arange(n), 2 * y + l] = view_present[:, l]
 
     # Patches: own views first, then dark features in random order, while C_p-patch slots last.
-    slots = P // cp
+    slots = min(P // cp, F)
     key = torch.where(present, rand(n, F), torch.inf)
     key[torch.arange(n), 2 * y] = key[torch.arange(n), 2 * y + 1] = -1.0
     order = key.argsort(dim=1)[:, :slots]                      # (n, slots) features by slot

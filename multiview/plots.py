@@ -33,11 +33,13 @@ def views_heatmap(views: pd.DataFrame, path: Path, repeat: int = 0) -> list[Path
     lrn = v.pivot_table(index="model", columns=["class", "view"], values="learned").to_numpy()
     fig, ax = plt.subplots(figsize=(0.42 * 2 * k + 1.5, 0.35 * K + 1.4))
     im = ax.imshow(np.log10(np.clip(grid, 1e-4, None)), cmap="magma", aspect="auto", vmin=-4)
-    for i, j in zip(*np.nonzero(lrn)):
-        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#2ca02c", lw=1.6))
+    rows, cols = np.nonzero(lrn)
+    ax.scatter(cols, rows, marker="o", s=18, c="#2ca02c", edgecolors="white", linewidths=0.6)
+    for c in range(1, k):
+        ax.axvline(2 * c - 0.5, color="white", lw=1.5)
     ax.set_xticks(range(2 * k), [f"{c}.{l}" for c in range(k) for l in range(2)], fontsize=7)
     ax.set_yticks(range(K))
-    ax.set_xlabel("class.view  (green box: learned, Phi >= %g)" % LEARNED_PHI)
+    ax.set_xlabel("class.view  (green dot: learned, Phi >= %g)" % LEARNED_PHI)
     ax.set_ylabel("model (seed)")
     ax.set_title(f"Which views each seed learned (repeat {repeat})")
     fig.colorbar(im, ax=ax, label="log10 Phi_{j,l} = log10 max_r <w_{j,r}, v_{j,l}>")

@@ -1,0 +1,76 @@
+import torch
+
+from multiview.data import DataConfig, generate
+from multiview.model import ModelConfig, Params, init, logits, phi, srelu
+from multiview.train import TrainConfig, fit
+
+
+def test_srelu_values_on_each_piece():
+    q, r = 4, 0.1
+    z = torch.tensor([-1.0, 0.0, 0.05, 0.1, 0.5], dtype=torch.float64)
+    want = torch.tensor([0.0, 0.0, 0.05 ** 4 / (4 * 0.1 ** 3), 0.1 / 4, 0.5 - 0.75 * 0.1], dtype=torch.float64)
+    assert torch.allclose(srelu(z, q, r), want)
+
+
+def test_srelu_and_its_derivative_are_continuous_at_0_and_varrho():
+    q, r, eps = 3, 0.2, 1e-7
+    for at in (0.0, r):
+        z = torch.tensor([at - eps, at + eps], dtype=torch.float64, requires_grad=True)
+        s = srelu(z, q, r)
+        (g,) = torch.autograd.grad(s.sum(), z)
+        assert abs(s[0] - s[1]) < 1e-6
+        assert abs(g[0] - g[1]) < 1e-5
+    z = torch.tensor([0.5 * r, 2 * r], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(srelu(z, q, r).sum(), z)
+    assert torch.allclose(g, torch.tensor([0.5 ** (q - 1), 1.0], dtype=torch.float64))
+
+
+def _data(noise):
+    return generate(DataConfig(k=3, P=6, d=40, n_train=60, n_test=30, noise=noise), 0)
+
+
+def test_batched_forward_equals_separately_built_models():
+    for noise in ("limit", "orthogonal"):
+        train, test = _data(noise)
+        p = init(ModelConfig(m=3), 4, 3, train, seed=1)
+        F = logits(p, train)
+        for i in range(4):
+            alone = Params(p.W[i:i + 1].clone(), None if p.C is None else p.C[i:i + 1].clone(), p.cfg, p.seed)
+            assert torch.allclose(logits(alone, train)[0], F[i], atol=1e-6)
+
+
+def test_batched_training_equals_training_each_model_alone():
+    train, _ = _data("limit")
+    cfg = TrainConfig(n_models=3, max_steps=150)
+    p = init(ModelConfig(m=3), 3, 3, train, seed=2)
+    p64 = Params(p.W.double(), p.C.double(), p.cfg, p.seed)
+    train.X = train.X.double()
+    batched, hb = fit(p64, train, cfg, quiet=True)
+    for i in range(3):
+        alone, ha = fit(p64.select([i]), train, cfg, quiet=True)
+        assert ha.stopped_at[0] == hb.stopped_at[i]
+        assert torch.allclose(alone.W[0], batched.W[i], atol=1e-10)
+        assert torch.allclose(alone.C[0], batched.C[i], atol=1e-10)
+
+
+def test_phi_reads_each_class_filters_on_its_own_views():
+    train, _ = _data("limit")
+    p = init(ModelConfig(m=2), 1, 3, train, seed=0)
+    p.W.zero_()
+    p.W[0, 1, 1, 3] = 2.5   # class 1, filter 1, feature 2*1+1: view 1 of class 1
+    p.W[0, 0, 0, 3] = 9.0   # class 0's filter on class 1's view: not part of Phi
+    ph = phi(p)
+    assert ph[0, 1, 1] == 2.5 and ph[0, 0].abs().max() == 0 and ph[0, 1, 0] == 0
+
+
+def test_fused_pooled_srelu_matches_autograd_through_srelu():
+    from multiview.model import pooled_srelu
+    z = (torch.randn(2, 5, 3, 4, 2, dtype=torch.float64) * 0.2).requires_grad_(True)
+    ref = srelu(z, 4, 0.1).sum(dim=(2, 4))
+    got = pooled_srelu(z, 4, 0.1)
+    assert torch.allclose(got, ref)
+    w = torch.randn_like(ref)
+    (g_ref,) = torch.autograd.grad((ref * w).sum(), z)
+    (g_got,) = torch.autograd.grad((got * w).sum(), z)
+    assert torch.allclose(g_got, g_ref)
+    assert torch.autograd.gradcheck(lambda x: pooled_srelu(x, 3, 0.1), (z,))
