@@ -78,7 +78,16 @@ class Params:
         return self.W.shape[0]
 
     def tensors(self) -> list[torch.Tensor]:
+        """The trained tensors; `class_dims` gives each one's class axis (for per-class steps)."""
         return [self.W] if self.C is None else [self.W, self.C]
+
+    class_dims = (1, 3)
+
+    def logits(self, data: Dataset) -> torch.Tensor:
+        return logits(self, data)
+
+    def phi(self) -> torch.Tensor:
+        return phi(self)
 
     def select(self, idx) -> "Params":
         """A subset of the K models (a view; no copy)."""

@@ -20,7 +20,6 @@ from tqdm.auto import tqdm
 
 from .config import Int, Real, knob, validate_fields
 from .data import Dataset
-from .model import Params, logits, phi
 
 
 class TrainingDiverged(RuntimeError):
@@ -58,11 +57,14 @@ class History:
         self.steps.append(step)
         self.loss.append(loss.detach().cpu())
         self.acc.append(acc.detach().cpu())
-        self.phi.append(ph.detach().cpu())
+        if ph is not None:
+            self.phi.append(ph.detach().cpu())
 
     def stacked(self) -> dict[str, torch.Tensor]:
-        return {"steps": torch.tensor(self.steps), "loss": torch.stack(self.loss),
-                "acc": torch.stack(self.acc), "phi": torch.stack(self.phi)}
+        out = {"steps": torch.tensor(self.steps), "loss": torch.stack(self.loss), "acc": torch.stack(self.acc)}
+        if self.phi:
+            out["phi"] = torch.stack(self.phi)
+        return out
 
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -83,62 +85,89 @@ def margins(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return Fy - other
 
 
-def normalised_step(params: Params, cfg: TrainConfig, active: torch.Tensor) -> None:
-    """In place: each (model, class) block moves by lr * grad, lr = clamp(eta/||g||, lr_min, lr_max)."""
-    sq = params.W.grad.pow(2).sum(dim=(2, 3))                        # (K, k)
-    if params.C is not None:
-        sq = sq + params.C.grad.pow(2).sum(dim=(1, 2, 4))
-    lr = (cfg.step_size / sq.sqrt().clamp(min=1e-30)).clamp(cfg.lr_min, cfg.lr_max)
-    lr = lr * active[:, None]
+def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool = False) -> None:
+    """In place: each (model, class) block moves by lr * grad, lr = clamp(eta/||g||, lr_min, lr_max).
+
+    shared=True takes one step per class for all K models together (they form one predictor).
+    active: (K,) bool, models still training."""
+    sq = 0.0
+    for t, dim in zip(model.tensors(), model.class_dims):
+        g = t.grad.pow(2)
+        sq = sq + g.sum(dim=[d for d in range(1, g.dim()) if d != dim])   # (K, k)
+    if shared:
+        sq = sq.sum(0, keepdim=True).expand_as(sq)
+    lr = (cfg.step_size / sq.sqrt().clamp(min=1e-30)).clamp(cfg.lr_min, cfg.lr_max) * active[:, None]
     with torch.no_grad():
-        params.W -= lr[:, :, None, None] * params.W.grad
-        if params.C is not None:
-            params.C -= lr[:, None, None, :, None] * params.C.grad
+        for t, dim in zip(model.tensors(), model.class_dims):
+            shape = [lr.shape[0]] + [1] * (t.dim() - 1)
+            shape[dim] = lr.shape[1]
+            t -= lr.reshape(shape) * t.grad
 
 
-def fit(params: Params, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None,
-        quiet: bool = False, seed: int = 0, desc: str = "train") -> tuple[Params, History]:
-    """Train K models until each fits train.y with margin cfg.fit_margin or max_steps.
+AVERAGES = ("sum", "mean", "separate")
 
-    loss_fn(logits (K, n, k), idx (n,)) -> (K,) defaults to cross-entropy on train.y; KD passes its
-    own. Returns trained (detached) params and the history.
+
+def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, quiet: bool = False,
+        seed: int = 0, desc: str = "train", average: str | None = None, steps: int | None = None):
+    """Train the K models of `model` on `train`; returns (trained copy, History).
+
+    loss_fn(logits (G, n, k), idx (n,)) -> (G,) defaults to cross-entropy on train.y; KD passes its
+    own. Each predictor stops once its training margins all reach cfg.fit_margin, or after `steps`
+    (default cfg.max_steps) when `steps` is given explicitly (fixed-length training, e.g. KD).
+
+    average: None trains K independent predictors (G = K). Otherwise the K models are sub-networks
+    of ONE predictor (G = 1) trained end to end: "sum" uses F = sum_k F_k, "mean" F = (1/K) sum_k F_k,
+    both with one normalised step per class shared by all sub-networks (GD on one model);
+    "separate" uses the sum with a separately normalised step per sub-network.
     """
-    params = params.detach()
-    for t in params.tensors():
+    if average is not None and average not in AVERAGES:
+        raise ValueError(f"average={average!r}: must be one of {AVERAGES}")
+    model = model.detach()
+    for t in model.tensors():
         t.requires_grad_(True)
     loss_fn = loss_fn or cross_entropy(train.y)
-    K, N = params.K, len(train)
-    active = torch.ones(K, dtype=torch.bool, device=params.W.device)
-    stopped = torch.full((K,), cfg.max_steps)
+    K, N = model.K, len(train)
+    G = K if average is None else 1
+    budget = cfg.max_steps if steps is None else steps
+    active = torch.ones(G, dtype=torch.bool, device=model.tensors()[0].device)
+    stopped = torch.full((G,), budget)
     hist = History()
     gen = torch.Generator().manual_seed(seed)
-    bar = tqdm(range(cfg.max_steps + 1), desc=desc, disable=quiet, leave=False)
+
+    def predict(data):
+        F = model.logits(data)
+        if average is None:
+            return F
+        return F.mean(0, keepdim=True) if average == "mean" else F.sum(0, keepdim=True)
+
+    bar = tqdm(range(budget + 1), desc=desc, disable=quiet, leave=False)
     for step in bar:
         full = cfg.batch_size == 0 or cfg.batch_size >= N
         idx = torch.arange(N) if full else torch.randperm(N, generator=gen)[: cfg.batch_size]
-        batch = train if full else train.subset(idx)
-        F = logits(params, batch)
+        F = predict(train if full else train.subset(idx))
         losses = loss_fn(F, idx.to(F.device))
         if not torch.isfinite(losses).all():
             raise TrainingDiverged(f"training diverged at step {step}: loss is {losses.max().item()}; "
                                    f"try a smaller train.step_size or train.lr_max")
-        if full or step % cfg.log_every == 0 or step == cfg.max_steps:
-            Fall = F if full else logits(params, train).detach()
-            mar = margins(Fall.detach(), train.y)
-            fitted = (mar.amin(1) >= cfg.fit_margin) if cfg.fit_margin > 0 else (mar.amin(1) > 0)
+        last = step == budget
+        if full or step % cfg.log_every == 0 or last:
+            with torch.no_grad():
+                mar = margins(F.detach() if full else predict(train), train.y)
+            fitted = mar.amin(1) >= cfg.fit_margin if steps is None else torch.zeros_like(active)
             newly = active & fitted
             stopped[newly.cpu()] = step
-            log = step % cfg.log_every == 0 or newly.any() or step == cfg.max_steps
+            if step % cfg.log_every == 0 or newly.any() or last:
+                ph = model.phi() if hasattr(model, "phi") else None
+                hist.record(step, losses, (mar > 0).float().mean(1), ph)
+                bar.set_postfix(loss=f"{losses.mean().item():.3g}", fit=f"{G - int(active.sum())}/{G}")
             active = active & ~fitted
-            if log:
-                hist.record(step, losses, (mar > 0).float().mean(1), phi(params))
-                bar.set_postfix(loss=f"{losses.mean().item():.3g}", fit=f"{K - int(active.sum())}/{K}")
-        if not active.any() or step == cfg.max_steps:
+        if not active.any() or last:
             break
-        for t in params.tensors():
+        for t in model.tensors():
             t.grad = None
         losses.sum().backward()
-        normalised_step(params, cfg, active)
+        normalised_step(model, cfg, active if average is None else active.expand(K),
+                        shared=average in ("sum", "mean"))
     bar.close()
     hist.stopped_at = stopped
-    return params.detach(), hist
+    return model.detach(), hist

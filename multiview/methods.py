@@ -1,0 +1,113 @@
+"""The methods of the paper's Figure 3, as functions over models: single, ensemble, kd,
+self_distill and train_average. Each works for every family (nn, ntk, rf) through the family's
+`make(K, train, group)` and the common predictor interface (logits, tensors, class_dims).
+
+KD loss (Hinton et al. 2015, as in RepDistiller's DistillKL):
+    alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, y),   KL batch-mean.
+The T^2 keeps the soft term's gradient scale as T changes. `one_sided` is the paper's variant: the
+soft term only pushes up the student's tempered probability of a class where it is below the
+teacher's: T^2 * sum_i relu(p_t,i - p_s,i) * (-log p_s,i), the weight held fixed.
+Ensemble teachers: the members' logits are averaged (the ensemble's prediction), then tempered.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as Fn
+
+from .config import Int, Real, knob, validate_fields
+from .data import Dataset
+from .train import AVERAGES, TrainConfig, fit
+
+Make = Callable[[int, int], object]   # (K, group) -> fresh predictor of K models
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    T: float = knob(4.0, Real(0, 1e4, lo_open=True), "KD temperature")
+    alpha: float = knob(1.0, Real(0, 1), "weight of the soft (teacher) term; 1 - alpha on the labels")
+    one_sided: bool = knob(False, None, "the paper's one-sided KD variant")
+    steps: int = knob(1000, Int(1, 10_000_000), "KD / self-distillation training steps (fixed length)")
+    n_students: int = knob(5, Int(1, 100_000), "students trained (batched) per method")
+    average: str = knob("sum", None, "train_average variant: sum, mean or separate (see train.fit)")
+
+    def __post_init__(self):
+        validate_fields(self)
+        if self.average not in AVERAGES:
+            from .config import fail
+            fail("average", self.average, "one of " + ", ".join(AVERAGES))
+
+
+def kd_loss(teacher: torch.Tensor, y: torch.Tensor, T: float, alpha: float, one_sided: bool = False):
+    """Loss function for fit(): student logits (S, n, k), idx (n,) -> (S,).
+
+    teacher: (S or 1, N, k) logits on the whole training set (1: one teacher for every student)."""
+    teacher = teacher.detach()
+
+    def loss(F, idx):
+        t = teacher[:, idx]
+        logp_s = Fn.log_softmax(F / T, dim=-1)
+        p_t = Fn.softmax(t / T, dim=-1)
+        if one_sided:
+            soft = (torch.relu(p_t - logp_s.exp()).detach() * -logp_s).sum(-1).mean(-1)
+        else:
+            soft = (p_t * (torch.log(p_t.clamp(min=1e-30)) - logp_s)).sum(-1).mean(-1)
+        total = alpha * T * T * soft
+        if alpha < 1:
+            K, n, k = F.shape
+            ce = Fn.cross_entropy(F.reshape(K * n, k), y[idx].repeat(K), reduction="none")
+            total = total + (1 - alpha) * ce.reshape(K, n).mean(1)
+        return total
+    return loss
+
+
+@torch.no_grad()
+def ensemble_logits(models, data: Dataset) -> torch.Tensor:
+    """Average of the members' logits: (1, N, k)."""
+    return models.logits(data).mean(0, keepdim=True)
+
+
+@torch.no_grad()
+def ensemble_size_curve(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Accuracy of the ensemble of the first n members, n = 1..K. F: (K, N, k) -> (K,)."""
+    running = F.cumsum(0)
+    return (running.argmax(-1) == y).float().mean(1)
+
+
+def single(make: Make, train: Dataset, cfg: TrainConfig, quiet=True):
+    """K independently seeded models (batched)."""
+    return fit(make(cfg.n_models, 0), train, cfg, quiet=quiet, desc="single")
+
+
+def distill(make: Make, teacher_logits: torch.Tensor, train: Dataset, cfg: TrainConfig,
+            dcfg: DistillConfig, group: int, quiet=True):
+    """Fresh students (one per teacher row, or n_students for one teacher) trained on soft targets."""
+    S = teacher_logits.shape[0] if teacher_logits.shape[0] > 1 else dcfg.n_students
+    loss = kd_loss(teacher_logits, train.y, dcfg.T, dcfg.alpha, dcfg.one_sided)
+    return fit(make(S, group), train, cfg, loss, quiet=quiet, steps=dcfg.steps, desc=f"distill {group}")
+
+
+def kd(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
+    """n_students students distilled from the ensemble of all teachers."""
+    return distill(make, ensemble_logits(teachers, train), train, cfg, dcfg, group=1, quiet=quiet)
+
+
+def self_distill(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
+    """Student i distils from teacher i alone, for the first n_students teachers."""
+    S = min(dcfg.n_students, teachers.K)
+    with torch.no_grad():
+        t = teachers.select(range(S)).logits(train)
+    return distill(make, t, train, cfg, dcfg, group=2, quiet=quiet)
+
+
+def train_average(make: Make, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
+    """One predictor made of K sub-networks, trained end to end on the labels (see fit's `average`)."""
+    return fit(make(cfg.n_models, 3), train, cfg, quiet=quiet, average=dcfg.average, desc="average")
+
+
+def combined_logits(models, data: Dataset, average: str) -> torch.Tensor:
+    """The trained-average predictor's logits (1, N, k)."""
+    F = models.logits(data)
+    return F.mean(0, keepdim=True) if average == "mean" else F.sum(0, keepdim=True)
