@@ -31,7 +31,8 @@ class DataConfig:
     d: int = knob(400, Int(2, 100_000), "patch dimension (finite-d noise models and gaussian)")
     noise_norm: float = knob(1.0, Real(0, 100), "s: norm of a patch's Gaussian noise (sigma_p = s/sqrt(d))")
     P: int = knob(12, Int(1, 10_000), "patches per sample")
-    patches_per_feature: int = knob(2, Int(1, 1000), "C_p: patches each present feature occupies")
+    patches_per_feature: int = knob(2, Int(1, 1000), "C_p: patches each view of the sample's class occupies")
+    dark_patches: int = knob(2, Int(1, 1000), "patches each off-class feature occupies (its total weight concentrated there)")
     mu: float = knob(0.1, Real(0, 1), "fraction of single-view samples")
     view_weight_min: float = knob(0.5, Real(0, 100), "per-patch weight of a class view: low end")
     view_weight_max: float = knob(1.0, Real(0, 100), "per-patch weight of a class view: high end")
@@ -145,27 +146,29 @@ def _features(cfg: DataConfig, n: int, gen: torch.Generator) -> Dataset:
     for l in range(2):
         present[torch.arange(n), 2 * y + l] = view_present[:, l]
 
-    # Patches: own views first, then dark features in random order, while C_p-patch slots last.
-    slots = min(P // cp, F)
+    # Patches: own views first (C_p each), then off-class features in random order (dark_patches
+    # each) while patches remain; every present feature gets its own patches.
     key = torch.where(present, rand(n, F), torch.inf)
-    key[torch.arange(n), 2 * y] = key[torch.arange(n), 2 * y + 1] = -1.0
-    order = key.argsort(dim=1)[:, :slots]                      # (n, slots) features by slot
-    used = torch.gather(present, 1, order)                     # slot holds a present feature
-    kept = torch.zeros_like(present).scatter_(1, order, used)  # dark features that found room
+    key[own] = -1.0
+    order = key.argsort(dim=1)                                             # (n, F) features by slot
+    need = torch.where(own, cp, cfg.dark_patches) * present            # patches each feature needs
+    cum = torch.gather(need, 1, order).cumsum(1)                           # patches used up to slot i
+    kept_sorted = torch.gather(present, 1, order) & (cum <= P)
+    kept = torch.zeros_like(present).scatter_(1, order, kept_sorted)       # features that found room
     weight = torch.where(kept, weight, 0.0)
+    ends = torch.where(kept_sorted, cum, P + 1)                            # first patch after slot i
+    slot = torch.searchsorted(ends, torch.arange(P).expand(n, P).contiguous(), right=True)
+    slot_feature = torch.where(slot < F, torch.gather(order, 1, slot.clamp(max=F - 1)), -1)
+    slot_feature = torch.where(torch.gather(kept_sorted, 1, slot.clamp(max=F - 1)) & (slot < F), slot_feature, -1)
+    perm = rand(n, P).argsort(dim=1)                                       # random patch positions
+    patch_feature = torch.full((n, P), -1, dtype=torch.long).scatter_(1, perm, slot_feature)
 
-    perm = rand(n, P).argsort(dim=1)                           # random patch order
-    patch_feature = torch.full((n, P), -1, dtype=torch.long)
-    slot_of_patch = torch.arange(slots * cp) // cp
-    feat_of_patch = torch.where(used[:, slot_of_patch], order[:, slot_of_patch], -1)
-    patch_feature.scatter_(1, perm[:, : slots * cp], feat_of_patch)
-
-    # Per-patch weights z_p: class views U[min, max] each patch; weak view and off-class features
-    # split their total weight evenly over their C_p patches.
+    # Per-patch weights z_p: class views U[min, max] each patch; the weak view splits rho over its
+    # C_p patches, an off-class feature its total weight over its dark_patches patches.
     X = torch.zeros(n, P, F)
     has = patch_feature >= 0
     f = patch_feature.clamp(min=0)
-    per_patch = torch.gather(weight, 1, f) / cp
+    per_patch = torch.gather(weight, 1, f) / cfg.dark_patches
     is_view = has & (f // 2 == y[:, None])
     view_l = f % 2
     is_weak = is_view & single[:, None] & (view_l != strong[:, None])

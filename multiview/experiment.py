@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 import pandas as pd
 import torch
 
-from .config import Int, knob, validate_fields
+from .baselines import NTKConfig, RFConfig
+from .config import Int, fail, knob, validate_fields
 from .data import DataConfig, Dataset, generate
+from .methods import DistillConfig
 from .measure import accuracies, learned, single_view_accuracy_by_view
 from .model import ModelConfig, Params, init, logits, phi
 from .seeding import derive
 from .train import History, TrainConfig, fit
+
+
+FAMILIES = ("nn", "ntk", "rf")
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,38 @@ class ExperimentConfig:
         validate_fields(self)
 
 
-def repeat_data(cfg: ExperimentConfig, repeat: int, device="cpu") -> tuple[Dataset, Dataset]:
-    train, test = generate(cfg.data, derive(cfg.seed, repeat, 0))
+def _gaussian_control() -> DataConfig:
+    return DataConfig(kind="gaussian", d=20, P=4, n_train=500, n_test=2000)
+
+
+@dataclass(frozen=True)
+class HeadlineConfig:
+    """The headline: families x methods on multi-view data and on the Gaussian control."""
+    data: DataConfig = field(default_factory=DataConfig)
+    control: DataConfig = field(default_factory=_gaussian_control)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    ntk: NTKConfig = field(default_factory=NTKConfig)
+    rf: RFConfig = field(default_factory=RFConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    families: str = knob("nn,ntk,rf", None, "comma-separated families to run: nn, ntk, rf")
+    datasets: str = knob("multiview,gaussian", None, "comma-separated data sets: multiview (data.*), gaussian (control.*)")
+    seed: int = knob(0, Int(0, 2**62), "master seed: every random draw follows from it")
+    repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh data and seeds)")
+
+    def __post_init__(self):
+        validate_fields(self)
+        for key, allowed in (("families", FAMILIES), ("datasets", ("multiview", "gaussian"))):
+            items = getattr(self, key).split(",")
+            if not items or any(i not in allowed for i in items) or len(set(items)) != len(items):
+                fail(key, getattr(self, key), "a comma-separated list from " + ", ".join(allowed))
+        if self.control.kind != "gaussian":
+            fail("control.kind", self.control.kind, "gaussian (the control data set)")
+
+
+def repeat_data(cfg, repeat: int, device="cpu", data: DataConfig | None = None) -> tuple[Dataset, Dataset]:
+    """One repeat's (train, test) of cfg.data (or `data`), seeded by derive(seed, repeat, 0)."""
+    train, test = generate(data or cfg.data, derive(cfg.seed, repeat, 0))
     return train.to(device), test.to(device)
 
 
@@ -59,11 +94,12 @@ def accuracy_rows(F_train, F_test, train, test, **labels) -> list[dict]:
     return rows
 
 
-def view_rows(params: Params, test: Dataset, repeat: int, **labels) -> list[dict]:
+@torch.no_grad()
+def view_rows(models, test: Dataset, repeat: int, **labels) -> list[dict]:
     """views.csv rows: Phi, the learned rule and the single-view accuracy of each (model, class, view)."""
-    ph = phi(params).cpu()
+    ph = models.phi().cpu()
     learn = learned(ph)
-    by_view = single_view_accuracy_by_view(logits(params, test), test, ph.shape[1])
+    by_view = single_view_accuracy_by_view(models.logits(test), test, ph.shape[1])
     K, k, _ = ph.shape
     return [{**labels, "repeat": repeat, "model": i, "class": j, "view": l, "phi": ph[i, j, l].item(),
              "learned": int(learn[i, j, l]), "acc_single": by_view[i, j, l].item()}
@@ -86,3 +122,67 @@ def history_rows(hist: History, repeat: int) -> pd.DataFrame:
 @torch.no_grad()
 def evaluate(params: Params, train: Dataset, test: Dataset):
     return logits(params, train), logits(params, test)
+
+
+def maker(family: str, cfg, k: int, train: Dataset, repeat: int, device="cpu"):
+    """make(K, group) -> K fresh models of `family` for k classes.
+
+    Seeds: derive(seed, repeat, 1 + group) for nn (as train_models), with the family's index appended
+    for the baselines, so every family's models are independent draws from the master seed."""
+    from .baselines import init_ntk, init_rf
+
+    def make(K: int, group: int):
+        tags = (repeat, 1 + group) if family == "nn" else (repeat, 1 + group, FAMILIES.index(family))
+        seed = derive(cfg.seed, *tags)
+        if family == "nn":
+            return init(cfg.model, K, k, train, seed, device)
+        if family == "ntk":
+            return init_ntk(cfg.ntk, cfg.model, K, k, train, seed, device)
+        return init_rf(cfg.rf, cfg.model, K, k, train, seed, device)
+    return make
+
+
+def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: dict, quiet=True):
+    """Every headline method for one family on one repeat's data: single, ensemble, kd,
+    self_distill (+ its teachers), train_average.
+
+    Returns (results rows, views rows, ensemble-size rows). labels: data, repeat."""
+    from . import methods as M
+
+    rows, views, sizes = [], [], []
+    lab = {"family": family, **labels}
+    has_views = train.feature_weight.shape[1] > 0
+
+    @torch.no_grad()
+    def record(method, F_train, F_test, models=None):
+        model = {} if F_train.shape[0] > 1 or models is not None else {"model": -1}
+        rows.extend(accuracy_rows(F_train, F_test, train, test, method=method, **lab, **model))
+        if models is not None and has_views and hasattr(models, "phi"):
+            views.extend({**r, "family": family, "data": labels["data"], "method": method}
+                         for r in view_rows(models, test, labels["repeat"]))
+
+    def record_models(method, models):
+        with torch.no_grad():
+            record(method, models.logits(train), models.logits(test), models)
+
+    teachers, _ = M.single(make, train, cfg.train, quiet)
+    record_models("single", teachers)
+    with torch.no_grad():
+        F_te = teachers.logits(test)
+        record("ensemble", M.ensemble_logits(teachers, train), F_te.mean(0, keepdim=True))
+        splits = {"test": torch.ones_like(test.single_view)}
+        if has_views and test.single_view.any():
+            splits["test_single"] = test.single_view
+        for split, mask in splits.items():
+            curve = M.ensemble_size_curve(F_te[:, mask], test.y[mask])
+            sizes.extend({**lab, "n_members": n + 1, "split": split, "accuracy": a}
+                         for n, a in enumerate(curve.tolist()))
+    record_models("kd", M.kd(make, teachers, train, cfg.train, cfg.distill, quiet)[0])
+    sd, _ = M.self_distill(make, teachers, train, cfg.train, cfg.distill, quiet)
+    record_models("self_distill", sd)
+    record_models("self_distill_teacher", teachers.select(range(sd.K)))
+    avg, _ = M.train_average(make, train, cfg.train, cfg.distill, quiet)
+    with torch.no_grad():
+        record("train_average", M.combined_logits(avg, train, cfg.distill.average),
+               M.combined_logits(avg, test, cfg.distill.average))
+    return rows, views, sizes

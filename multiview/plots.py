@@ -71,3 +71,45 @@ def phi_trajectories(hist: pd.DataFrame, path: Path, repeat: int = 0, models=(0,
     fig.suptitle("The view lottery: Phi_{j,l}(t) = max_r <w_{j,r}, v_{j,l}> (dotted: learned threshold)")
     fig.tight_layout()
     return save(fig, path)
+
+
+METHOD_COLORS = {"single": "#7f7f7f", "ensemble": "#1f77b4", "kd": "#2ca02c", "self_distill": "#ff7f0e",
+                 "train_average": "#9467bd"}
+FAMILY_NAMES = {"nn": "network", "ntk": "linearised (NTK)", "rf": "random features"}
+
+
+def headline(results: pd.DataFrame, path: Path) -> list[Path]:
+    """The paper's Figure 3 in spirit: grouped bars per family, error bars = std over repeats.
+
+    Top row: multi-view data, single-view test accuracy and all-test accuracy.
+    Bottom row: the Gaussian control's test accuracy."""
+    from .report import summary
+
+    s = summary(results)
+    panels = [("multiview", "test_single", "multi-view data: single-view test samples"),
+              ("multiview", "test", "multi-view data: all test samples"),
+              ("gaussian", "test", "Gaussian control: test accuracy")]
+    panels = [p for p in panels if ((s.data == p[0]) & (s.split == p[1])).any()]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    methods = [m for m in METHOD_COLORS if m in set(s.method)]
+    for ax, (data, split, title) in zip(axes[0], panels):
+        sub = s[(s.data == data) & (s.split == split)]
+        fams = [f for f in ("nn", "ntk", "rf") if f in set(sub.family)]
+        width = 0.8 / len(methods)
+        for i, m in enumerate(methods):
+            vals = [sub[(sub.family == f) & (sub.method == m)] for f in fams]
+            means = [v["mean"].iloc[0] if len(v) else np.nan for v in vals]
+            errs = [v["std"].iloc[0] if len(v) else 0 for v in vals]
+            x = np.arange(len(fams)) + (i - (len(methods) - 1) / 2) * width
+            ax.bar(x, means, width, yerr=errs, capsize=2, color=METHOD_COLORS[m], label=m.replace("_", " "))
+        ax.set_xticks(range(len(fams)), [FAMILY_NAMES[f] for f in fams])
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("accuracy (mean +- std over repeats)")
+        ax.set_title(title, fontsize=10)
+        if data == "multiview" and split == "test_single":
+            ax.axhline(0.5, color="k", ls=":", lw=1)
+            ax.text(len(fams) - 0.5, 0.51, "theory: single ~ 0.5", ha="right", fontsize=7)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].legend(fontsize=8, loc="lower left", ncol=2)
+    fig.tight_layout()
+    return save(fig, path)

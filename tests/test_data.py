@@ -43,10 +43,14 @@ def test_each_present_feature_has_its_own_patches_and_weights_in_range():
     counts = torch.zeros_like(train.feature_weight).scatter_add_(
         1, train.patch_feature.clamp(min=0), (train.patch_feature >= 0).float())
     present = train.feature_weight > 0
-    assert torch.all(counts[present] == cp)           # disjoint: one feature per patch, C_p each
-    assert torch.all(counts[~present] == 0)
     n = torch.arange(len(train))
     y = train.y
+    own = torch.zeros_like(present)
+    own[n, 2 * y] = own[n, 2 * y + 1] = True
+    # disjoint: one feature per patch; C_p patches per own view, dark_patches per off-class feature
+    assert torch.all(counts[present & own] == cp)
+    assert torch.all(counts[present & ~own] == cfg.dark_patches)
+    assert torch.all(counts[~present] == 0)
     multi = ~train.single_view
     own0, own1 = train.feature_weight[n, 2 * y], train.feature_weight[n, 2 * y + 1]
     lo, hi = cp * cfg.view_weight_min, cp * cfg.view_weight_max
@@ -114,10 +118,10 @@ def test_limit_marks_training_noise_rows_and_fresh_test_noise():
 
 @settings(max_examples=25, deadline=None)
 @given(k=st.integers(2, 6), P=st.integers(4, 12), cp=st.integers(1, 2), mu=st.floats(0, 1),
-       dark_prob=st.floats(0, 1), rho=st.floats(0, 0.2), seed=st.integers(0, 2**31))
-def test_generator_invariants_hold_for_random_valid_configs(k, P, cp, mu, dark_prob, rho, seed):
+       dark_prob=st.floats(0, 1), rho=st.floats(0, 0.2), dp=st.integers(1, 3), seed=st.integers(0, 2**31))
+def test_generator_invariants_hold_for_random_valid_configs(k, P, cp, mu, dark_prob, rho, dp, seed):
     cfg = DataConfig(k=k, P=P, patches_per_feature=cp, mu=mu, dark_prob=dark_prob, rho=rho,
-                     n_train=50, n_test=10, noise="limit")
+                     dark_patches=dp, n_train=50, n_test=10, noise="limit")
     train, test = generate(cfg, seed)
     assert train.X.shape == (50, P, 2 * k) and train.y.max() < k
     n = torch.arange(50)
@@ -125,5 +129,6 @@ def test_generator_invariants_hold_for_random_valid_configs(k, P, cp, mu, dark_p
     assert torch.all(train.X.sum(1)[n, 2 * train.y + train.view.clamp(min=0)] > 0)
     counts = torch.zeros(50, 2 * k).scatter_add_(1, train.patch_feature.clamp(min=0),
                                                 (train.patch_feature >= 0).float())
-    assert torch.all((counts == 0) | (counts == cp))
+    assert torch.all((counts == 0) | (counts == cp) | (counts == dp))
+    assert torch.all((train.patch_feature >= 0).sum(1) <= P)
     assert torch.allclose(train.X.sum(1), train.feature_weight, atol=1e-5)
