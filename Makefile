@@ -6,19 +6,25 @@ TORCH ?= torch==2.13.0
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: headline lottery test clean
+.PHONY: headline lottery kd-regime figures test clean
 
-$(VENV)/.installed: pyproject.toml Makefile
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH)"
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-headline: lottery
+headline: $(VENV)/.installed
+	$(BIN)/python sims/ensemble_vs_ntk.py $(ARGS)
 
 lottery: $(VENV)/.installed
 	$(BIN)/python sims/views_per_seed.py $(ARGS)
+
+kd-regime: $(VENV)/.installed
+	$(BIN)/python sims/kd_regime.py $(ARGS)
+
+# every figure in figures/, each folder with its CSVs and config.json
+figures: lottery headline kd-regime
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -36,7 +36,7 @@ class ExperimentConfig:
 
 
 def _gaussian_control() -> DataConfig:
-    return DataConfig(kind="gaussian", d=20, P=4, n_train=500, n_test=2000)
+    return DataConfig(kind="gaussian", d=10, P=4, n_train=500, n_test=2000)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ class DistillConfig:
     T: float = knob(4.0, Real(0, 1e4, lo_open=True), "KD temperature")
     alpha: float = knob(1.0, Real(0, 1), "weight of the soft (teacher) term; 1 - alpha on the labels")
     one_sided: bool = knob(False, None, "the paper's one-sided KD variant")
-    steps: int = knob(1000, Int(1, 10_000_000), "KD / self-distillation training steps (fixed length)")
-    n_students: int = knob(5, Int(1, 100_000), "students trained (batched) per method")
+    steps: int = knob(300, Int(1, 10_000_000), "KD / self-distillation training steps (fixed length)")
+    n_students: int = knob(4, Int(1, 100_000), "students trained (batched) per method")
     average: str = knob("sum", None, "train_average variant: sum, mean or separate (see train.fit)")
 
     def __post_init__(self):

@@ -113,3 +113,20 @@ def headline(results: pd.DataFrame, path: Path) -> list[Path]:
     axes[0, 0].legend(fontsize=8, loc="lower left", ncol=2)
     fig.tight_layout()
     return save(fig, path)
+
+
+def kd_variants(table: pd.DataFrame, path: Path) -> list[Path]:
+    """Single-view test accuracy of KD students per variant, with the teachers' single and ensemble."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(table) + 1.2))
+    y = np.arange(len(table))[::-1]
+    ax.barh(y, table.kd, color=METHOD_COLORS["kd"], label="KD student")
+    ax.scatter(table.single, y, color="k", marker="|", s=200, label="single (teachers)", zorder=3)
+    ax.scatter(table.ensemble, y, color=METHOD_COLORS["ensemble"], marker="|", s=200, label="ensemble", zorder=3)
+    ax.set_yticks(y, table.index, fontsize=8)
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel("accuracy on single-view test samples")
+    ax.set_title("KD from the ensemble: one change at a time", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return save(fig, path)

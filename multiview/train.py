@@ -29,7 +29,7 @@ class TrainingDiverged(RuntimeError):
 @dataclass(frozen=True)
 class TrainConfig:
     n_models: int = knob(10, Int(1, 100_000), "K: models trained independently (batched)")
-    max_steps: int = knob(4000, Int(1, 10_000_000), "step budget")
+    max_steps: int = knob(2000, Int(1, 10_000_000), "step budget")
     step_size: float = knob(0.02, Real(0, 1e6, lo_open=True), "eta: length of a normalised step per (model, class)")
     lr_min: float = knob(1.0, Real(0, 1e9, lo_open=True), "smallest learning rate of the normalised step")
     lr_max: float = knob(500.0, Real(0, 1e9, lo_open=True), "largest learning rate of the normalised step")
@@ -134,6 +134,8 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
     hist = History()
     gen = torch.Generator().manual_seed(seed)
 
+    track_views = hasattr(model, "phi") and train.feature_weight.shape[1] > 0  # data with views
+
     def predict(data):
         F = model.logits(data)
         if average is None:
@@ -157,7 +159,7 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
             newly = active & fitted
             stopped[newly.cpu()] = step
             if step % cfg.log_every == 0 or newly.any() or last:
-                ph = model.phi() if hasattr(model, "phi") else None
+                ph = model.phi() if track_views else None
                 hist.record(step, losses, (mar > 0).float().mean(1), ph)
                 bar.set_postfix(loss=f"{losses.mean().item():.3g}", fit=f"{G - int(active.sum())}/{G}")
             active = active & ~fitted

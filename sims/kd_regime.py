@@ -1,0 +1,83 @@
+"""Why does KD keep so little of the ensemble's gain here? KD from the ensemble of K networks under
+one change at a time (temperature, loss, length, dark knowledge, noise, optimiser).
+
+Each variant retrains the teachers only when it changes the data, model or training config.
+Writes results.csv (with a `variant` column), config.json and kd_regime.{png,pdf}; prints a table.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from multiview import cli, methods as M, plots  # noqa: E402
+from multiview.config import override  # noqa: E402
+from multiview.experiment import HeadlineConfig, accuracy_rows, maker, repeat_data  # noqa: E402
+from multiview.io import provenance, write_csv, write_json  # noqa: E402
+from multiview.measure import learned, view_summary  # noqa: E402
+
+VARIANTS = [
+    ("defaults (T=4, alpha=1, 400 steps)", []),
+    ("T=1", ["distill.T=1"]),
+    ("T=10", ["distill.T=10"]),
+    ("T=100 (logit matching)", ["distill.T=100"]),
+    ("one-sided KD", ["distill.one_sided=true"]),
+    ("alpha=0.5 (half labels)", ["distill.alpha=0.5"]),
+    ("4x longer (1600 steps)", ["distill.steps=1600"]),
+    ("no dark knowledge", ["data.dark_weight=0"]),
+    ("dark weight U[0.4, 0.8]", ["data.dark_weight_min=0.4", "data.dark_weight=0.8"]),
+    ("noise s=0.2", ["data.noise_norm=0.2"]),
+    ("s=0.2, step 0.3, 1600 steps", ["data.noise_norm=0.2", "train.step_size=0.3", "distill.steps=1600"]),
+    ("s=0.2, lr_max=1e9", ["data.noise_norm=0.2", "train.lr_max=1e9"]),
+]
+
+
+def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool) -> None:
+    start = time.time()
+    rows, teachers = [], {}
+    for label, changes in VARIANTS:
+        vcfg = override(cfg, changes)
+        for r in range(cfg.repeats):
+            train, test = repeat_data(vcfg, r, device)
+            make = maker("nn", vcfg, vcfg.data.k, train, r, device)
+            key = (repr(vcfg.data), repr(vcfg.model), repr(vcfg.train), r)
+            if key not in teachers:
+                teachers[key] = M.single(make, train, vcfg.train, quiet)[0]
+            teach = teachers[key]
+            students, _ = M.kd(make, teach, train, vcfg.train, vcfg.distill, quiet)
+            lab = dict(variant=label, family="nn", data="multiview", repeat=r)
+            with torch.no_grad():
+                for method, F_tr, F_te in (
+                        ("single", teach.logits(train), teach.logits(test)),
+                        ("ensemble", M.ensemble_logits(teach, train), M.ensemble_logits(teach, test)),
+                        ("kd", students.logits(train), students.logits(test))):
+                    new = accuracy_rows(F_tr, F_te, train, test, method=method, **lab)
+                    both = view_summary(learned((teach if method == "single" else students).phi()))["both_views"]
+                    rows += [{**x, "both_views": both if method != "ensemble" else float("nan")} for x in new]
+        if not quiet:
+            print(f"{label}: {time.time() - start:.0f} s", file=sys.stderr)
+    df = pd.DataFrame(rows)
+    write_csv(df, out / "results.csv")
+    table = kd_table(df)
+    plots.kd_variants(table, out / "kd_regime")
+    write_json(provenance(cfg, device, time.time() - start, variants=VARIANTS), out / "config.json")
+    print(table.round(3).to_string())
+
+
+def kd_table(df: pd.DataFrame) -> pd.DataFrame:
+    """variant -> single, ensemble, kd single-view accuracy, kept fraction of the gain, both-view rates."""
+    s = df[df.split == "test_single"].groupby(["variant", "method", "repeat"], sort=False)
+    acc = s.accuracy.mean().groupby(["variant", "method"], sort=False).mean().unstack()
+    both = s.both_views.mean().groupby(["variant", "method"], sort=False).mean().unstack()
+    t = pd.DataFrame({"single": acc["single"], "ensemble": acc["ensemble"], "kd": acc["kd"]})
+    t["kd_keeps"] = (t.kd - t.single) / (t.ensemble - t.single)
+    t["both_single"], t["both_kd"] = both["single"], both["kd"]
+    return t.loc[list(dict.fromkeys(df.variant))]
+
+
+if __name__ == "__main__":
+    cli.main(HeadlineConfig(repeats=1), run, __doc__, default_out="figures/kd_regime")

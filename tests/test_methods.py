@@ -1,0 +1,133 @@
+"""Methods and baselines: KD loss against hand computation, NTK against autograd, each method on a
+tiny config (shapes, determinism, a cheap version of its claim)."""
+import math
+
+import torch
+from torch.func import jvp
+
+from multiview import methods as M
+from multiview.baselines import NTKConfig, RFConfig, init_ntk, init_rf
+from multiview.config import override
+from multiview.data import DataConfig, generate
+from multiview.experiment import HeadlineConfig, maker, repeat_data, run_methods
+from multiview.model import ModelConfig, Params, init, logits, preactivations, srelu
+from multiview.train import TrainConfig, fit
+
+
+def test_kd_loss_matches_a_hand_computation():
+    s = torch.tensor([[[1.0, 0.0, -1.0]]])          # student logits (1 model, 1 sample, 3 classes)
+    t = torch.tensor([[[2.0, 1.0, 0.0]]])
+    y = torch.tensor([0])
+    T, alpha = 2.0, 0.7
+    ps = [math.exp(v / T) for v in (1.0, 0.0, -1.0)]
+    pt = [math.exp(v / T) for v in (2.0, 1.0, 0.0)]
+    ps = [p / sum(ps) for p in ps]
+    pt = [p / sum(pt) for p in pt]
+    kl = sum(a * math.log(a / b) for a, b in zip(pt, ps))
+    ce = -math.log(math.exp(1.0) / (math.exp(1.0) + 1 + math.exp(-1.0)))
+    want = alpha * T * T * kl + (1 - alpha) * ce
+    got = M.kd_loss(t, y, T, alpha)(s, torch.tensor([0]))
+    assert abs(got.item() - want) < 1e-6
+    one = M.kd_loss(t, y, T, 1.0, one_sided=True)(s, torch.tensor([0]))
+    want_one = T * T * sum(max(a - b, 0) * -math.log(b) for a, b in zip(pt, ps))
+    assert abs(one.item() - want_one) < 1e-6
+
+
+def test_kd_loss_is_zero_gradient_when_student_equals_teacher():
+    t = torch.randn(2, 5, 4)
+    s = t.clone().requires_grad_(True)
+    loss = M.kd_loss(t, torch.zeros(5, dtype=torch.long), 3.0, 1.0)(s, torch.arange(5))
+    (g,) = torch.autograd.grad(loss.sum(), s)
+    assert g.abs().max() < 1e-6
+
+
+def _tiny():
+    train, test = generate(DataConfig(k=3, P=6, n_train=40, n_test=40, noise="limit"), 0)
+    train.X = train.X.double()
+    return train, test
+
+
+def test_linearised_model_equals_network_to_first_order_near_init():
+    train, _ = _tiny()
+    cfg = ModelConfig(m=2, init_std=0.1)
+    p0 = init(cfg, 2, 3, train, seed=0)
+    p0 = Params(p0.W.double(), p0.C.double(), cfg, 0)
+    lin = init_ntk(NTKConfig(m=2, init_std=0.1, centred=False), cfg, 2, 3, train, 0)
+    lin.init, lin.params = p0, p0.detach()
+    dW, dC = torch.randn_like(p0.W), torch.randn_like(p0.C)
+    errors, changes = [], []
+    F0 = logits(p0, train)
+    for eps in (1e-3, 5e-4):
+        moved = Params(p0.W + eps * dW, p0.C + eps * dC, cfg, 0)
+        lin.params = moved
+        errors.append((lin.logits(train) - logits(moved, train)).abs().max().item())
+        changes.append((logits(moved, train) - F0).abs().max().item())
+    assert errors[0] < 0.05 * changes[0]     # the linear model captures the change to first order
+    assert 3.0 < errors[0] / errors[1] < 5.0  # second order: halving eps quarters the error
+
+
+def test_linearised_logits_equal_autograd_jvp():
+    train, _ = _tiny()
+    cfg = ModelConfig(m=2, init_std=0.1)
+    p0 = init(cfg, 1, 3, train, seed=1)
+    p0 = Params(p0.W.double(), p0.C.double(), cfg, 1)
+    lin = init_ntk(NTKConfig(m=2, init_std=0.1, centred=False), cfg, 1, 3, train, 1)
+    lin.init = p0
+    dW, dC = 0.3 * torch.randn_like(p0.W), 0.3 * torch.randn_like(p0.C)
+    lin.params = Params(p0.W + dW, p0.C + dC, cfg, 1)
+    def f(W, C):  # the reference network: plain sReLU, not the fused kernel
+        return srelu(preactivations(Params(W, C, cfg, 1), train), cfg.q, cfg.varrho).sum(dim=(2, 4))
+    F0, dF = jvp(f, (p0.W, p0.C), (dW, dC))
+    assert torch.allclose(lin.logits(train), F0 + dF, atol=1e-10)
+
+
+def test_random_features_train_only_the_readout():
+    train, _ = _tiny()
+    train.X = train.X.float()
+    rf = init_rf(RFConfig(width=6), ModelConfig(), 2, 3, train, seed=0)
+    W_before = rf.filters.W.clone()
+    trained, _ = fit(rf, train, TrainConfig(max_steps=50), quiet=True)
+    assert torch.equal(trained.filters.W, W_before)
+    assert trained.A.abs().sum() > 0 and trained.logits(train).shape == (2, 40, 3)
+
+
+def test_ensemble_size_curve_is_the_accuracy_of_running_averages():
+    F = torch.tensor([[[1.0, 0.0]], [[0.0, 3.0]], [[0.0, -5.0]]])  # 3 members, 1 sample
+    y = torch.tensor([0])
+    assert M.ensemble_size_curve(F, y).tolist() == [1.0, 0.0, 1.0]
+
+
+def test_train_average_is_one_predictor_with_a_shared_step():
+    train, _ = _tiny()
+    train.X = train.X.float()
+    make = lambda K, g: init(ModelConfig(m=2), K, 3, train, seed=g)  # noqa: E731
+    cfg = TrainConfig(n_models=3, max_steps=200)
+    avg, hist = fit(make(3, 0), train, cfg, quiet=True, average="sum")
+    F = M.combined_logits(avg, train, "sum")
+    assert F.shape == (1, 40, 3)
+    assert hist.stopped_at.shape == (1,)
+    assert (F[0].argmax(-1) == train.y).float().mean() == 1.0
+
+
+TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "control.k=3", "control.n_train=60",
+        "control.n_test=60", "train.n_models=3", "repeats=1", "distill.steps=30", "distill.n_students=2",
+        "train.max_steps=200"]
+
+
+def test_every_method_runs_for_every_family_and_is_deterministic():
+    cfg = override(HeadlineConfig(), TINY)
+    train, test = repeat_data(cfg, 0)
+    out = {}
+    for family in ("nn", "ntk", "rf"):
+        rows, views, sizes = run_methods(family, maker(family, cfg, 3, train, 0), train, test, cfg,
+                                         {"data": "multiview", "repeat": 0})
+        again = run_methods(family, maker(family, cfg, 3, train, 0), train, test, cfg,
+                            {"data": "multiview", "repeat": 0})[0]
+        assert rows == again
+        methods = {r["method"] for r in rows}
+        assert methods == {"single", "ensemble", "kd", "self_distill", "self_distill_teacher", "train_average"}
+        assert all(0 <= r["accuracy"] <= 1 for r in rows)
+        assert [s["n_members"] for s in sizes if s["split"] == "test"] == [1, 2, 3]
+        out[family] = rows
+    singles = [r for r in out["nn"] if r["method"] == "single" and r["split"] == "train"]
+    assert len(singles) == 3 and all(r["accuracy"] == 1.0 for r in singles)
