@@ -62,3 +62,22 @@ def single_view_accuracy_by_view(F: torch.Tensor, data: Dataset, k: int) -> torc
             if mask.any():
                 out[:, j, l] = ok[:, mask].mean(1)
     return out
+
+
+def dark_logits(F_teacher: torch.Tensor, F_student: torch.Tensor, data: Dataset,
+                learn: torch.Tensor) -> tuple[float, float]:
+    """Mean logit of class j, teacher vs student, on samples of other classes that carry view l of
+    class j (and not its other view), over the student's unlearned (j, l). This is where the
+    ensemble's dark knowledge asks the student for view l.
+
+    F_teacher: (N, k); F_student: (S, N, k); learn: (S, k, 2) the students' learned views."""
+    t_vals, s_vals = [], []
+    fw = data.feature_weight
+    for i in range(F_student.shape[0]):
+        for j, l in (~learn[i]).nonzero().tolist():
+            mask = (data.y != j) & (fw[:, 2 * j + l] > 0) & (fw[:, 2 * j + 1 - l] == 0)
+            if mask.any():
+                t_vals.append(F_teacher[mask, j].mean().item())
+                s_vals.append(F_student[i, mask, j].mean().item())
+    mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
+    return mean(t_vals), mean(s_vals)

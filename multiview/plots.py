@@ -107,11 +107,11 @@ def headline(results: pd.DataFrame, path: Path) -> list[Path]:
         ax.set_ylabel("accuracy (mean +- std over repeats)")
         ax.set_title(title, fontsize=10)
         if data == "multiview" and split == "test_single":
-            ax.axhline(0.5, color="k", ls=":", lw=1)
-            ax.text(len(fams) - 0.5, 0.51, "theory: single ~ 0.5", ha="right", fontsize=7)
+            ax.axhline(0.5, color="k", ls=":", lw=1, label="theory: single ~ 0.5")
         ax.grid(axis="y", alpha=0.3)
-    axes[0, 0].legend(fontsize=8, loc="lower left", ncol=2)
-    fig.tight_layout()
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=8, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return save(fig, path)
 
 

@@ -18,16 +18,16 @@ from multiview import cli, methods as M, plots  # noqa: E402
 from multiview.config import override  # noqa: E402
 from multiview.experiment import HeadlineConfig, accuracy_rows, maker, repeat_data  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.measure import learned, view_summary  # noqa: E402
+from multiview.measure import dark_logits, learned, view_summary  # noqa: E402
 
 VARIANTS = [
-    ("defaults (T=4, alpha=1, 400 steps)", []),
+    ("defaults", []),
     ("T=1", ["distill.T=1"]),
     ("T=10", ["distill.T=10"]),
     ("T=100 (logit matching)", ["distill.T=100"]),
     ("one-sided KD", ["distill.one_sided=true"]),
     ("alpha=0.5 (half labels)", ["distill.alpha=0.5"]),
-    ("4x longer (1600 steps)", ["distill.steps=1600"]),
+    ("4x longer (distill.steps=1200)", ["distill.steps=1200"]),
     ("no dark knowledge", ["data.dark_weight=0"]),
     ("dark weight U[0.4, 0.8]", ["data.dark_weight_min=0.4", "data.dark_weight=0.8"]),
     ("noise s=0.2", ["data.noise_norm=0.2"]),
@@ -58,6 +58,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool) -> None:
                     new = accuracy_rows(F_tr, F_te, train, test, method=method, **lab)
                     both = view_summary(learned((teach if method == "single" else students).phi()))["both_views"]
                     rows += [{**x, "both_views": both if method != "ensemble" else float("nan")} for x in new]
+                t_dark, s_dark = dark_logits(M.ensemble_logits(teach, train)[0], students.logits(train), train,
+                                             learned(students.phi()))
+                for row in rows[-len(new):]:
+                    row.update(teacher_dark_logit=t_dark, student_dark_logit=s_dark)
         if not quiet:
             print(f"{label}: {time.time() - start:.0f} s", file=sys.stderr)
     df = pd.DataFrame(rows)
@@ -76,6 +80,9 @@ def kd_table(df: pd.DataFrame) -> pd.DataFrame:
     t = pd.DataFrame({"single": acc["single"], "ensemble": acc["ensemble"], "kd": acc["kd"]})
     t["kd_keeps"] = (t.kd - t.single) / (t.ensemble - t.single)
     t["both_single"], t["both_kd"] = both["single"], both["kd"]
+    kd = df[df.method == "kd"].groupby("variant", sort=False)
+    t["teacher_dark_logit"] = kd.teacher_dark_logit.mean()
+    t["student_dark_logit"] = kd.student_dark_logit.mean()
     return t.loc[list(dict.fromkeys(df.variant))]
 
 

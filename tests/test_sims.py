@@ -69,3 +69,38 @@ def test_help_lists_every_key_with_its_default():
     assert res.returncode == 0
     for key in ("data.k", "data.mu", "data.dark_weight", "train.n_models", "seed", "data.noise"):
         assert key in res.stdout
+
+
+HEAD_TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "control.k=3", "control.n_train=60",
+             "control.n_test=60", "train.n_models=3", "repeats=2", "distill.steps=30", "distill.n_students=2",
+             "train.max_steps=200"]
+
+
+def test_ensemble_vs_ntk_end_to_end_on_a_tiny_config(tmp_path):
+    out = tmp_path / "headline"
+    res = sim("ensemble_vs_ntk", "--out", str(out), *HEAD_TINY)
+    assert res.returncode == 0, res.stderr
+    df = pd.read_csv(out / "results.csv")
+    assert set(df.family) == {"nn", "ntk", "rf"} and set(df.data) == {"multiview", "gaussian"}
+    assert set(df.repeat) == {0, 1}
+    assert set(df.method) == {"single", "ensemble", "kd", "self_distill", "self_distill_teacher", "train_average"}
+    assert set(df[df.data == "multiview"].split) == {"train", "test", "test_multi", "test_single"}
+    assert set(df[df.data == "gaussian"].split) == {"train", "test"}
+    assert (df[df.method == "ensemble"].model == -1).all()
+    sizes = pd.read_csv(out / "ensemble_size.csv")
+    assert sizes.n_members.max() == 3
+    views = pd.read_csv(out / "views.csv")
+    assert set(views.data) == {"multiview"} and set(views.family) <= {"nn", "ntk"}
+    for name in ("headline.png", "headline.pdf", "config.json"):
+        assert (out / name).exists()
+    assert "ensemble" in res.stdout and "+-" in res.stdout
+
+
+def test_kd_regime_runs_every_variant_on_a_tiny_config(tmp_path):
+    out = tmp_path / "kd"
+    res = sim("kd_regime", "--out", str(out), "data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8",
+              "train.n_models=2", "distill.steps=10", "distill.n_students=1", "train.max_steps=100")
+    assert res.returncode == 0, res.stderr
+    df = pd.read_csv(out / "results.csv")
+    assert df.variant.nunique() == 12 and set(df.method) == {"single", "ensemble", "kd"}
+    assert (out / "kd_regime.png").exists()
