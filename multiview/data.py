@@ -149,7 +149,7 @@ def _features(cfg: DataConfig, n: int, gen: torch.Generator) -> Dataset:
     # Patches: own views first (C_p each), then off-class features in random order (dark_patches
     # each) while patches remain; every present feature gets its own patches.
     key = torch.where(present, rand(n, F), torch.inf)
-    key[own] = -1.0
+    key[own & present] = -1.0                                             # absent weak view sorts last
     order = key.argsort(dim=1)                                             # (n, F) features by slot
     need = torch.where(own, cp, cfg.dark_patches) * present            # patches each feature needs
     cum = torch.gather(need, 1, order).cumsum(1)                           # patches used up to slot i

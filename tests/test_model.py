@@ -74,3 +74,14 @@ def test_fused_pooled_srelu_matches_autograd_through_srelu():
     (g_got,) = torch.autograd.grad((got * w).sum(), z)
     assert torch.allclose(g_got, g_ref)
     assert torch.autograd.gradcheck(lambda x: pooled_srelu(x, 3, 0.1), (z,))
+
+
+def test_mini_batch_training_reaches_the_same_fit_as_full_batch():
+    train, _ = _data("limit")
+    p = init(ModelConfig(m=3), 2, 3, train, seed=3)
+    full, hf = fit(p, train, TrainConfig(n_models=2, max_steps=400), quiet=True)
+    mini, hm = fit(p, train, TrainConfig(n_models=2, max_steps=1500, batch_size=16, log_every=5), quiet=True)
+    for model, hist in ((full, hf), (mini, hm)):
+        assert (logits(model, train).argmax(-1) == train.y).all()
+        assert (hist.stopped_at < hist.stopped_at.new_tensor([400, 1500])[0 if model is full else 1]).all()
+    assert not torch.allclose(mini.W, full.W)  # a different path: the batches are random
