@@ -30,7 +30,7 @@ class DistillConfig:
     alpha: float = knob(1.0, Real(0, 1), "weight of the soft (teacher) term; 1 - alpha on the labels")
     one_sided: bool = knob(False, None, "the paper's one-sided KD variant")
     steps: int = knob(300, Int(1, 10_000_000), "KD / self-distillation training steps (fixed length)")
-    n_students: int = knob(4, Int(1, 100_000), "students trained (batched) per method")
+    n_students: int = knob(3, Int(1, 100_000), "students trained (batched) per method")
     average: str = knob("sum", None, "train_average variant: sum, mean or separate (see train.fit)")
 
     def __post_init__(self):
