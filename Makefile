@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: headline lottery kd-regime train-average-variants figures test clean
+.PHONY: headline lottery kd-regime baseline-width train-average-variants figures test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,16 @@ lottery: $(VENV)/.installed
 kd-regime: $(VENV)/.installed
 	$(BIN)/python sims/kd_regime.py $(ARGS)
 
+baseline-width: $(VENV)/.installed
+	$(BIN)/python sims/baseline_width.py $(ARGS)
+
 train-average-variants: $(VENV)/.installed
 	for v in mean separate; do \
 	  $(BIN)/python sims/ensemble_vs_ntk.py --out figures/train_average_$$v families=nn datasets=multiview distill.average=$$v $(ARGS) || exit 1; \
 	done
 
 # every figure in figures/, each folder with its CSVs and config.json
-figures: lottery headline kd-regime train-average-variants
+figures: lottery headline kd-regime baseline-width train-average-variants
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -32,7 +32,7 @@ class NTKConfig:
 
 @dataclass(frozen=True)
 class RFConfig:
-    width: int = knob(40, Int(1, 1_000_000), "M: random filters (shared by all classes)")
+    width: int = knob(20, Int(1, 1_000_000), "M: random filters (shared by all classes); 20 keeps the ensemble off its ceiling (see baseline_width)")
     init_std: float = knob(1.0, Real(0, 100, lo_open=True), "std of the frozen random filters")
 
     def __post_init__(self):

@@ -130,3 +130,27 @@ def kd_variants(table: pd.DataFrame, path: Path) -> list[Path]:
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return save(fig, path)
+
+
+def accuracy_vs_width(table: pd.DataFrame, path: Path, split: str = "test") -> list[Path]:
+    """Per family: each method's accuracy (mean +- std over repeats) against the baseline's width."""
+    t = table[table.split == split]
+    fams = [f for f in ("ntk", "rf") if f in set(t.family)]
+    fig, axes = plt.subplots(1, len(fams), figsize=(5 * len(fams), 3.6), squeeze=False)
+    for ax, fam in zip(axes[0], fams):
+        for m, color in METHOD_COLORS.items():
+            s = t[(t.family == fam) & (t.method == m)].sort_values("width")
+            if len(s):
+                ax.errorbar(s.width, s["mean"], yerr=s["std"], marker="o", color=color, capsize=2,
+                            label=m.replace("_", " "))
+        ax.set_xscale("log", base=2)
+        widths = sorted(t[t.family == fam].width.unique())
+        ax.set_xticks(widths, [str(w) for w in widths])
+        ax.set_xlabel("filters per class (ntk)" if fam == "ntk" else "random filters (rf)")
+        ax.set_ylabel(f"accuracy on {split.replace('_', ' ')} (mean +- std)")
+        ax.set_title(FAMILY_NAMES[fam], fontsize=10)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)

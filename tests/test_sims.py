@@ -104,3 +104,14 @@ def test_kd_regime_runs_every_variant_on_a_tiny_config(tmp_path):
     df = pd.read_csv(out / "results.csv")
     assert df.variant.nunique() == 12 and set(df.method) == {"single", "ensemble", "kd"}
     assert (out / "kd_regime.png").exists()
+
+
+def test_baseline_width_runs_every_width_on_a_tiny_config(tmp_path):
+    out = tmp_path / "width"
+    res = sim("baseline_width", "--out", str(out), "data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8",
+              "train.n_models=2", "repeats=1", "distill.steps=10", "distill.n_students=1", "train.max_steps=100")
+    assert res.returncode == 0, res.stderr
+    df = pd.read_csv(out / "results.csv")
+    assert sorted(df[df.family == "ntk"].width.unique()) == [1, 2, 4]
+    assert sorted(df[df.family == "rf"].width.unique()) == [10, 20, 40, 80]
+    assert (out / "baseline_width.png").exists()
