@@ -15,7 +15,7 @@ from .config import Int, fail, knob, validate_fields
 from .data import DataConfig, Dataset, generate
 from .methods import DistillConfig
 from .measure import accuracies, learned, single_view_accuracy_by_view
-from .model import ModelConfig, Params, init, logits, phi
+from .model import ModelConfig, Params, init, logits
 from .seeding import derive
 from .train import History, TrainConfig, fit
 

@@ -1,4 +1,3 @@
-import pytest
 import torch
 from hypothesis import example, given, settings, strategies as st
 

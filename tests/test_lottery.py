@@ -6,7 +6,7 @@ from multiview.config import override
 from multiview.data import DataConfig, Dataset, generate
 from multiview.experiment import ExperimentConfig, evaluate, repeat_data, train_models
 from multiview.measure import accuracies, learned, view_summary
-from multiview.model import ModelConfig, Params, init, logits, phi
+from multiview.model import ModelConfig, Params, init, phi
 from multiview.train import TrainConfig, fit
 
 SMALL = ["data.k=5", "data.n_train=200", "data.n_test=1000", "data.dark_prob=0.5", "train.n_models=8"]
