@@ -47,13 +47,19 @@ def _tiny():
     return train, test
 
 
+def _linearised(train, K, seed):
+    """A network init in float64 and the (uncentred) linear model around it."""
+    cfg = ModelConfig(m=2, init_std=0.1)
+    p0 = init(cfg, K, 3, train, seed=seed)
+    p0 = Params(p0.W.double(), p0.C.double(), cfg, seed)
+    lin = init_ntk(NTKConfig(m=2, init_std=0.1, centred=False), cfg, K, 3, train, seed)
+    lin.init, lin.params = p0, p0.detach()
+    return cfg, p0, lin
+
+
 def test_linearised_model_equals_network_to_first_order_near_init():
     train, _ = _tiny()
-    cfg = ModelConfig(m=2, init_std=0.1)
-    p0 = init(cfg, 2, 3, train, seed=0)
-    p0 = Params(p0.W.double(), p0.C.double(), cfg, 0)
-    lin = init_ntk(NTKConfig(m=2, init_std=0.1, centred=False), cfg, 2, 3, train, 0)
-    lin.init, lin.params = p0, p0.detach()
+    cfg, p0, lin = _linearised(train, K=2, seed=0)
     dW, dC = torch.randn_like(p0.W), torch.randn_like(p0.C)
     errors, changes = [], []
     F0 = logits(p0, train)
@@ -68,11 +74,7 @@ def test_linearised_model_equals_network_to_first_order_near_init():
 
 def test_linearised_logits_equal_autograd_jvp():
     train, _ = _tiny()
-    cfg = ModelConfig(m=2, init_std=0.1)
-    p0 = init(cfg, 1, 3, train, seed=1)
-    p0 = Params(p0.W.double(), p0.C.double(), cfg, 1)
-    lin = init_ntk(NTKConfig(m=2, init_std=0.1, centred=False), cfg, 1, 3, train, 1)
-    lin.init = p0
+    cfg, p0, lin = _linearised(train, K=1, seed=1)
     dW, dC = 0.3 * torch.randn_like(p0.W), 0.3 * torch.randn_like(p0.C)
     lin.params = Params(p0.W + dW, p0.C + dC, cfg, 1)
     def f(W, C):  # the reference network: plain sReLU, not the fused kernel
