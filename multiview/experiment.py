@@ -81,16 +81,12 @@ def train_models(cfg: ExperimentConfig, train: Dataset, repeat: int, group: int 
 def accuracy_rows(F_train, F_test, train, test, **labels) -> list[dict]:
     """results.csv rows for K predictors: one per (model, split). labels: family, data, method, repeat.
 
-    A `model` label that is a list gives each predictor's index; default range(K)."""
+    The `model` column is each predictor's index 0..K-1 unless a `model` label is given (e.g. -1)."""
     rows = []
     for F, data, is_train in ((F_train, train, True), (F_test, test, False)):
-        if F is None:
-            continue
         for split, acc in accuracies(F, data, is_train).items():
-            models = labels.get("model", list(range(len(acc))))
             for i, a in enumerate(acc.tolist()):
-                rows.append({**labels, "model": models[i] if isinstance(models, list) else models,
-                             "split": split, "accuracy": a})
+                rows.append({"model": i, **labels, "split": split, "accuracy": a})
     return rows
 
 
