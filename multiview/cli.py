@@ -1,6 +1,9 @@
 """The command line shared by every sim:
 
-    python sims/NAME.py [--out DIR] [--device auto|cpu|cuda] [--quiet] [KEY=VALUE ...]
+    python sims/NAME.py [--out DIR] [--device auto|cpu|cuda] [--quiet] [--force] [--no-cache] [KEY=VALUE ...]
+
+Finished repeats are kept in a cache (MULTIVIEW_CACHE, default ~/.cache/multiview) keyed by the
+resolved config and the code, so a rerun with nothing changed only re-plots and a killed run resumes.
 
 Bad input (unknown key, malformed value, value out of range, unusable device or folder) prints one
 line naming what is wrong and exits with status 2 before anything is written.
@@ -15,6 +18,7 @@ from typing import Callable
 
 import torch
 
+from .cache import Store, default_dir
 from .config import ConfigError, describe, override
 from .train import TrainingDiverged
 
@@ -41,12 +45,14 @@ def resolve_out(path: str) -> Path:
 
 
 def main(default_cfg, run: Callable, description: str, default_out: str, argv=None) -> None:
-    """Parse the command line, then call run(cfg, out, device, quiet) -> None."""
+    """Parse the command line, then call run(cfg, out, device, quiet, store) -> None."""
     parser = _Parser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog="config keys (KEY=VALUE, dotted):\n" + describe(default_cfg))
     parser.add_argument("--out", default=default_out, help=f"output folder (default {default_out})")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--force", action="store_true", help="recompute, ignoring (and replacing) cached repeats")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     try:
@@ -57,9 +63,11 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     start = time.time()
+    store = Store(None if args.no_cache else default_dir() / Path(run.__code__.co_filename).stem, force=args.force)
     try:
-        run(cfg, out, device, args.quiet)
+        run(cfg, out, device, args.quiet, store)
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)
-    print(f"wall time {time.time() - start:.1f} s; outputs in {out}")
+    cached = f"; {store.hits} of {store.hits + store.misses} repeats from the cache" if store.hits else ""
+    print(f"wall time {time.time() - start:.1f} s{cached}; outputs in {out}")

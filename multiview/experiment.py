@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from .baselines import NTKConfig, RFConfig
-from .config import Int, fail, knob, validate_fields
+from .cache import Store, code_version, script_file, unit_key
+from .config import Int, fail, knob, to_dict, validate_fields
 from .data import DataConfig, Dataset, generate
 from .methods import DistillConfig
 from .measure import accuracies, learned, single_view_accuracy_by_view
@@ -182,3 +184,37 @@ def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: d
         record("train_average", M.combined_logits(avg, train, cfg.distill.average),
                M.combined_logits(avg, test, cfg.distill.average))
     return rows, views, sizes
+
+
+def headline_repeat(cfg: HeadlineConfig, r: int, device="cpu", quiet=True) -> dict[str, pd.DataFrame]:
+    """One repeat of the headline: every family and method on each data set of cfg.datasets.
+
+    Tables: results (one row per predictor and split), views, ensemble_size."""
+    rows, views, sizes = [], [], []
+    for name in cfg.datasets.split(","):
+        dcfg = cfg.data if name == "multiview" else cfg.control
+        train, test = repeat_data(cfg, r, device, data=dcfg)
+        for family in cfg.families.split(","):
+            make = maker(family, cfg, dcfg.k, train, r, device)
+            res = run_methods(family, make, train, test, cfg, {"data": name, "repeat": r}, quiet)
+            rows += res[0]
+            views += res[1]
+            sizes += res[2]
+    return {"results": pd.DataFrame(rows), "views": pd.DataFrame(views), "ensemble_size": pd.DataFrame(sizes)}
+
+
+def run_repeats(name: str, unit, cfg, device: str, quiet: bool, store: Store | None = None,
+                repeats=None) -> dict[str, pd.DataFrame]:
+    """unit(cfg, repeat, device, quiet) -> tables, for each repeat, through the store; tables concatenated.
+
+    The key of repeat r ignores cfg.repeats, so raising R reuses the repeats already computed and a
+    killed run resumes at the first unfinished repeat."""
+    store = store or Store(None)
+    conf = to_dict(cfg)
+    conf.pop("repeats", None)
+    code = code_version(*filter(None, [script_file(unit)]))
+    parts = []
+    for r in tqdm(range(cfg.repeats) if repeats is None else repeats, desc=name, disable=quiet, leave=False):
+        key = unit_key(name, conf, repeat=r, device=torch.device(device).type, code=code)
+        parts.append(store.get_or_compute(key, lambda: unit(cfg, r, device, quiet)))
+    return {t: pd.concat([p[t] for p in parts], ignore_index=True) for t in parts[0]}

@@ -53,9 +53,12 @@ def git_commit() -> str | None:
         return None
 
 
-def provenance(cfg, device: str, wall_time: float, **extra) -> dict:
-    """config.json content: the full resolved config plus versions, commit, device and wall time."""
+def provenance(cfg, device: str, wall_time: float, store=None, **extra) -> dict:
+    """config.json content: the full resolved config plus versions, commit, device and wall time
+    (of this run: repeats taken from the cache cost nothing; `cache` says how many)."""
     from . import __version__
+    if store is not None and store.root is not None:
+        extra["cache"] = {"folder": str(store.root), "repeats_cached": store.hits, "repeats_computed": store.misses}
     return {"config": to_dict(cfg), "multiview_version": __version__, "git_commit": git_commit(),
             "torch_version": torch.__version__, "python_version": platform.python_version(),
             "device": device, "threads": torch.get_num_threads(),

@@ -10,38 +10,23 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from multiview import cli, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, maker, repeat_data, run_methods  # noqa: E402
+from multiview.experiment import HeadlineConfig, headline_repeat, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.report import headline_table  # noqa: E402
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool) -> None:
+def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
     start = time.time()
-    rows, views, sizes = [], [], []
-    for r in range(cfg.repeats):
-        for name in cfg.datasets.split(","):
-            dcfg = cfg.data if name == "multiview" else cfg.control
-            train, test = repeat_data(cfg, r, device, data=dcfg)
-            for family in cfg.families.split(","):
-                t = time.time()
-                make = maker(family, cfg, dcfg.k, train, r, device)
-                res = run_methods(family, make, train, test, cfg, {"data": name, "repeat": r}, quiet)
-                rows += res[0]
-                views += res[1]
-                sizes += res[2]
-                if not quiet:
-                    print(f"repeat {r} {name} {family}: {time.time() - t:.1f} s", file=sys.stderr)
-    results = pd.DataFrame(rows)
+    tables = run_repeats("ensemble_vs_ntk", headline_repeat, cfg, device, quiet, store)
+    results = tables["results"]
     write_csv(results, out / "results.csv")
-    write_csv(pd.DataFrame(sizes), out / "ensemble_size.csv")
-    if views:
-        write_csv(pd.DataFrame(views), out / "views.csv")
+    write_csv(tables["ensemble_size"], out / "ensemble_size.csv")
+    if len(tables["views"]):
+        write_csv(tables["views"], out / "views.csv")
     plots.headline(results, out / "headline")
-    write_json(provenance(cfg, device, time.time() - start), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store), out / "config.json")
     print(headline_table(results).to_string())
 
 

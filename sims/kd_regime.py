@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from multiview import cli, methods as M, plots  # noqa: E402
 from multiview.config import override  # noqa: E402
-from multiview.experiment import HeadlineConfig, accuracy_rows, maker, repeat_data  # noqa: E402
+from multiview.experiment import HeadlineConfig, accuracy_rows, maker, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.measure import dark_logits, learned, view_summary  # noqa: E402
 
@@ -36,39 +36,39 @@ VARIANTS = [
 ]
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool) -> None:
-    start = time.time()
+def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     rows, teachers = [], {}
     for label, changes in VARIANTS:
         vcfg = override(cfg, changes)
-        for r in range(cfg.repeats):
-            train, test = repeat_data(vcfg, r, device)
-            make = maker("nn", vcfg, vcfg.data.k, train, r, device)
-            key = (repr(vcfg.data), repr(vcfg.model), repr(vcfg.train), r)
-            if key not in teachers:
-                teachers[key] = M.single(make, train, vcfg.train, quiet)[0]
-            teach = teachers[key]
-            students, _ = M.kd(make, teach, train, vcfg.train, vcfg.distill, quiet)
-            lab = dict(variant=label, family="nn", data="multiview", repeat=r)
-            with torch.no_grad():
-                for method, F_tr, F_te in (
-                        ("single", teach.logits(train), teach.logits(test)),
-                        ("ensemble", M.ensemble_logits(teach, train), M.ensemble_logits(teach, test)),
-                        ("kd", students.logits(train), students.logits(test))):
-                    new = accuracy_rows(F_tr, F_te, train, test, method=method, **lab)
-                    both = view_summary(learned((teach if method == "single" else students).phi()))["both_views"]
-                    rows += [{**x, "both_views": both if method != "ensemble" else float("nan")} for x in new]
-                t_dark, s_dark = dark_logits(M.ensemble_logits(teach, train)[0], students.logits(train), train,
-                                             learned(students.phi()))
-                for row in rows[-len(new):]:
-                    row.update(teacher_dark_logit=t_dark, student_dark_logit=s_dark)
-        if not quiet:
-            print(f"{label}: {time.time() - start:.0f} s", file=sys.stderr)
-    df = pd.DataFrame(rows)
+        train, test = repeat_data(vcfg, r, device)
+        make = maker("nn", vcfg, vcfg.data.k, train, r, device)
+        key = (repr(vcfg.data), repr(vcfg.model), repr(vcfg.train))
+        if key not in teachers:
+            teachers[key] = M.single(make, train, vcfg.train, quiet)[0]
+        teach = teachers[key]
+        students, _ = M.kd(make, teach, train, vcfg.train, vcfg.distill, quiet)
+        lab = dict(variant=label, family="nn", data="multiview", repeat=r)
+        with torch.no_grad():
+            t_dark, s_dark = dark_logits(M.ensemble_logits(teach, train)[0], students.logits(train), train,
+                                         learned(students.phi()))
+            for method, F_tr, F_te in (
+                    ("single", teach.logits(train), teach.logits(test)),
+                    ("ensemble", M.ensemble_logits(teach, train), M.ensemble_logits(teach, test)),
+                    ("kd", students.logits(train), students.logits(test))):
+                both = view_summary(learned((teach if method == "single" else students).phi()))["both_views"]
+                rows += [{**x, "both_views": both if method != "ensemble" else float("nan"),
+                          "teacher_dark_logit": t_dark, "student_dark_logit": s_dark}
+                         for x in accuracy_rows(F_tr, F_te, train, test, method=method, **lab)]
+    return {"results": pd.DataFrame(rows)}
+
+
+def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
+    start = time.time()
+    df = run_repeats("kd_regime", one_repeat, cfg, device, quiet, store)["results"]
     write_csv(df, out / "results.csv")
     table = kd_table(df)
     plots.kd_variants(table, out / "kd_regime")
-    write_json(provenance(cfg, device, time.time() - start, variants=VARIANTS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, variants=VARIANTS), out / "config.json")
     print(table.round(3).to_string())
 
 
