@@ -44,8 +44,11 @@ def resolve_out(path: str) -> Path:
     return out
 
 
-def main(default_cfg, run: Callable, description: str, default_out: str, argv=None) -> None:
-    """Parse the command line, then call run(cfg, out, device, quiet, store) -> None."""
+def main(default_cfg, run: Callable, description: str, default_out: str, argv=None, extra=()) -> None:
+    """Parse the command line, then call run(cfg, out, device, quiet, store, **extras) -> None.
+
+    extra: (flag, argparse kwargs) pairs for a script's own options, passed to run by their dest.
+    A ConfigError raised by run (it validates before writing) is reported like any bad input."""
     parser = _Parser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog="config keys (KEY=VALUE, dotted):\n" + describe(default_cfg))
     parser.add_argument("--out", default=default_out, help=f"output folder (default {default_out})")
@@ -53,8 +56,9 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--force", action="store_true", help="recompute, ignoring (and replacing) cached repeats")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    dests = [parser.add_argument(flag, **kwargs).dest for flag, kwargs in extra]
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     try:
         cfg = override(default_cfg, args.overrides)
         device = resolve_device(args.device)
@@ -64,8 +68,12 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
         sys.exit(2)
     start = time.time()
     store = Store(None if args.no_cache else default_dir() / Path(run.__code__.co_filename).stem, force=args.force)
+    extras = {dest: getattr(args, dest) for dest in dests}
     try:
-        run(cfg, out, device, args.quiet, store)
+        run(cfg, out, device, args.quiet, store, **extras)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)

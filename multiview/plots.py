@@ -132,21 +132,29 @@ def kd_variants(table: pd.DataFrame, path: Path) -> list[Path]:
     return save(fig, path)
 
 
-def accuracy_vs_width(table: pd.DataFrame, path: Path, split: str = "test") -> list[Path]:
-    """Per family: each method's accuracy (mean +- std over repeats) against the baseline's width."""
-    t = table[table.split == split]
-    fams = [f for f in ("ntk", "rf") if f in set(t.family)]
+def metric_vs_knob(table: pd.DataFrame, knob: str, path: Path, split: str = "test_single",
+                   xlabel=None, log2: bool = False) -> list[Path]:
+    """Per family: each method's accuracy (mean +- std over repeats) against a swept knob.
+
+    table: columns knob, family, method, split, mean, std (sweep.summarise's output, or alike).
+    xlabel: a string, or a dict family -> string."""
+    t = table[table.split == split].copy()
+    numeric = pd.to_numeric(t[knob], errors="coerce")
+    if numeric.notna().all():  # grid values arrive as text
+        t[knob] = numeric
+    fams = [f for f in FAMILY_NAMES if f in set(t.family)]
     fig, axes = plt.subplots(1, len(fams), figsize=(5 * len(fams), 3.6), squeeze=False)
     for ax, fam in zip(axes[0], fams):
         for m, color in METHOD_COLORS.items():
-            s = t[(t.family == fam) & (t.method == m)].sort_values("width")
+            s = t[(t.family == fam) & (t.method == m)].sort_values(knob)
             if len(s):
-                ax.errorbar(s.width, s["mean"], yerr=s["std"], marker="o", color=color, capsize=2,
+                ax.errorbar(s[knob], s["mean"], yerr=s["std"].fillna(0), marker="o", color=color, capsize=2,
                             label=m.replace("_", " "))
-        ax.set_xscale("log", base=2)
-        widths = sorted(t[t.family == fam].width.unique())
-        ax.set_xticks(widths, [str(w) for w in widths])
-        ax.set_xlabel("filters per class (ntk)" if fam == "ntk" else "random filters (rf)")
+        xs = sorted(t[t.family == fam][knob].unique())
+        if log2:
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(xs, [f"{x:g}" for x in xs])
+        ax.set_xlabel(xlabel.get(fam, knob) if isinstance(xlabel, dict) else xlabel or knob)
         ax.set_ylabel(f"accuracy on {split.replace('_', ' ')} (mean +- std)")
         ax.set_title(FAMILY_NAMES[fam], fontsize=10)
         ax.set_ylim(0, 1.02)
@@ -154,3 +162,9 @@ def accuracy_vs_width(table: pd.DataFrame, path: Path, split: str = "test") -> l
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return save(fig, path)
+
+
+def accuracy_vs_width(table: pd.DataFrame, path: Path, split: str = "test") -> list[Path]:
+    """Per baseline family: each method's accuracy against the baseline's width."""
+    return metric_vs_knob(table[table.family.isin(["ntk", "rf"])], "width", path, split, log2=True,
+                          xlabel={"ntk": "filters per class (ntk)", "rf": "random filters (rf)"})

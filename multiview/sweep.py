@@ -1,0 +1,103 @@
+"""Sweeps: a grid over any config keys x repeats; each point is one repeat of the headline
+(`experiment.headline_repeat`) under its overrides.
+
+Points run in parallel through joblib. The backend is a flag: 'loky' (local processes) or 'dask'
+(a Dask distributed cluster at a scheduler address; same code, joblib's dask backend). Each point's
+tables are stored in `store` the moment it finishes, so an interrupted sweep resumes without
+recomputing them.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+
+import pandas as pd
+import torch
+from joblib import Parallel, delayed, parallel_config
+from tqdm.auto import tqdm
+
+from .cache import Store, code_version, unit_key
+from .config import ConfigError, override, to_dict
+from .experiment import headline_repeat
+
+BACKENDS = ("loky", "dask")
+
+
+def parse_grid(items: list[str]) -> dict[str, list[str]]:
+    """['data.mu=0.05,0.1', 'data.k=5,10'] -> {'data.mu': ['0.05', '0.1'], 'data.k': ['5', '10']}."""
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not values or "" in values.split(","):
+            raise ConfigError(f"--grid {item!r} is malformed: write KEY=V1,V2,..., e.g. data.mu=0.05,0.1")
+        if key in grid:
+            raise ConfigError(f"--grid key {key!r} is given twice: list all its values in one --grid")
+        grid[key] = values.split(",")
+    return grid
+
+
+def grid_points(grid: dict[str, list[str]]) -> list[dict[str, str]]:
+    return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
+
+
+def _point(cfg, key: str, repeat: int, threads: int):
+    torch.set_num_threads(threads)
+    return key, headline_repeat(cfg, repeat, "cpu", quiet=True)
+
+
+def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backend: str = "loky",
+          scheduler: str | None = None, quiet: bool = False) -> pd.DataFrame:
+    """Run every (grid point, repeat) not yet in `store`; return the tidy results of all of them,
+    with one column per grid key (as given on the command line)."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"--backend={backend!r} is not allowed: must be one of {', '.join(BACKENDS)}")
+    if backend == "dask" and not scheduler:
+        raise ConfigError("--backend=dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    code = code_version()
+    jobs = []  # (point, repeat, cfg, key); every override is validated before any work starts
+    for point in grid_points(grid):
+        pcfg = override(cfg, [f"{k}={v}" for k, v in point.items()])
+        conf = to_dict(pcfg)
+        conf.pop("repeats")
+        for r in range(cfg.repeats):
+            jobs.append((point, r, pcfg, unit_key("sweep", conf, repeat=r, device="cpu", code=code)))
+    done = store.keys() if not store.force else set()
+    todo = [j for j in jobs if j[3] not in done]
+    if todo:
+        threads = max(1, (os.cpu_count() or 1) // max(1, n_jobs)) if backend == "loky" else 1
+        tasks = (delayed(_point)(pcfg, key, r, threads) for _, r, pcfg, key in todo)
+        bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="sweep points", disable=quiet)
+        client = _dask_client(scheduler) if backend == "dask" else None
+        try:
+            with parallel_config(backend=backend, n_jobs=n_jobs if backend == "loky" else -1):
+                for key, tables in Parallel(return_as="generator_unordered")(tasks):
+                    store.save(key, tables)
+                    bar.update()
+        finally:
+            bar.close()
+            if client is not None:
+                client.close()
+    store.hits, store.misses = len(jobs) - len(todo), len(todo)
+    frames = []
+    for point, r, _, key in jobs:
+        tables = store.load(key)
+        if tables is None:  # stored moments ago but unreadable now: recompute in place
+            tables = headline_repeat(override(cfg, [f"{k}={v}" for k, v in point.items()]), r, "cpu", True)
+            store.save(key, tables)
+        frames.append(tables["results"].assign(**point))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _dask_client(address: str):
+    from dask.distributed import Client
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as err:
+        raise ConfigError(f"--scheduler={address!r} is not reachable: {err}") from None
+
+
+def summarise(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean and std over repeats of the per-repeat mean accuracy, per grid point, family, method, split."""
+    by = [*keys, "family", "data", "method", "split"]
+    per_repeat = results.groupby([*by, "repeat"], sort=False).accuracy.mean()
+    return per_repeat.groupby(by, sort=False).agg(["mean", "std", "count"]).reset_index()
