@@ -9,7 +9,6 @@ recomputing them.
 from __future__ import annotations
 
 import itertools
-import os
 
 import pandas as pd
 import torch
@@ -64,7 +63,7 @@ def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backen
     done = store.keys() if not store.force else set()
     todo = [j for j in jobs if j[3] not in done]
     if todo:
-        threads = max(1, (os.cpu_count() or 1) // max(1, n_jobs)) if backend == "loky" else 1
+        threads = max(1, torch.get_num_threads() // n_jobs) if backend == "loky" else 1
         tasks = (delayed(_point)(pcfg, key, r, threads) for _, r, pcfg, key in todo)
         bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="sweep points", disable=quiet)
         client = _dask_client(scheduler) if backend == "dask" else None

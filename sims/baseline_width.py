@@ -44,5 +44,9 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     print(show.pivot_table(index=["family", "width"], columns="method", values="mean").round(3).to_string())
 
 
+def main(argv=None) -> None:
+    cli.main(HeadlineConfig(repeats=2), run, __doc__, default_out="figures/baseline_width", argv=argv)
+
+
 if __name__ == "__main__":
-    cli.main(HeadlineConfig(repeats=2), run, __doc__, default_out="figures/baseline_width")
+    main()

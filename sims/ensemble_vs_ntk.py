@@ -30,5 +30,9 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     print(headline_table(results).to_string())
 
 
+def main(argv=None) -> None:
+    cli.main(HeadlineConfig(), run, __doc__, default_out="figures/ensemble_vs_ntk", argv=argv)
+
+
 if __name__ == "__main__":
-    cli.main(HeadlineConfig(), run, __doc__, default_out="figures/ensemble_vs_ntk")
+    main()

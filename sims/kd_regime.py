@@ -86,5 +86,9 @@ def kd_table(df: pd.DataFrame) -> pd.DataFrame:
     return t.loc[list(dict.fromkeys(df.variant))]
 
 
+def main(argv=None) -> None:
+    cli.main(HeadlineConfig(repeats=1), run, __doc__, default_out="figures/kd_regime", argv=argv)
+
+
 if __name__ == "__main__":
-    cli.main(HeadlineConfig(repeats=1), run, __doc__, default_out="figures/kd_regime")
+    main()

@@ -53,6 +53,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store: Store, 
     print(f"{points.hits} of {points.hits + points.misses} points were already stored")
 
 
-if __name__ == "__main__":
+def main(argv=None) -> None:
     cli.main(HeadlineConfig(families="nn", datasets="multiview", repeats=2), run, __doc__,
-             default_out="figures/sweep", extra=OPTIONS)
+             default_out="figures/sweep", extra=OPTIONS, argv=argv)
+
+
+if __name__ == "__main__":
+    main()

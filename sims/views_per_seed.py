@@ -46,5 +46,9 @@ def run(cfg: ExperimentConfig, out: Path, device: str, quiet: bool, store=None) 
     print("mean over repeats:\n" + table.mean().round(3).to_string())
 
 
+def main(argv=None) -> None:
+    cli.main(ExperimentConfig(), run, __doc__, default_out="figures/views_per_seed", argv=argv)
+
+
 if __name__ == "__main__":
-    cli.main(ExperimentConfig(), run, __doc__, default_out="figures/views_per_seed")
+    main()

@@ -94,6 +94,14 @@ def test_ensemble_vs_ntk_end_to_end_on_a_tiny_config(tmp_path):
     for name in ("headline.png", "headline.pdf", "config.json"):
         assert (out / name).exists()
     assert "ensemble" in res.stdout and "+-" in res.stdout
+    # a rerun takes both repeats from the cache; --force recomputes them: all three tables identical
+    again = sim("ensemble_vs_ntk", "--out", str(tmp_path / "again"), *HEAD_TINY)
+    assert again.returncode == 0 and "2 of 2 repeats from the cache" in again.stdout
+    forced = sim("ensemble_vs_ntk", "--out", str(tmp_path / "forced"), "--force", *HEAD_TINY)
+    assert forced.returncode == 0 and "from the cache" not in forced.stdout
+    for other in ("again", "forced"):
+        assert (tmp_path / other / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["cache"]["repeats_cached"] == 2
 
 
 def test_kd_regime_runs_every_variant_on_a_tiny_config(tmp_path):
