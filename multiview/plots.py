@@ -4,20 +4,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt  # headless machines fall back to Agg by themselves; notebooks inline
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .io import atomic_write  # noqa: E402
-from .measure import LEARNED_PHI  # noqa: E402
+from .io import atomic_write
+from .measure import LEARNED_PHI
 
 VIEW_COLORS = ("#1f77b4", "#d62728")
 
 
-def save(fig, path: Path) -> list[Path]:
-    """Write path.png and path.pdf atomically; returns both paths."""
+def save(fig, path: Path | None):
+    """Write path.png and path.pdf atomically and return both paths; with path None return the
+    figure itself (notebooks show it)."""
+    if path is None:
+        return fig
     paths = [Path(path).with_suffix(ext) for ext in (".png", ".pdf")]
     for p in paths:
         atomic_write(p, lambda tmp, p=p: fig.savefig(tmp, dpi=150, bbox_inches="tight", format=p.suffix[1:]))
@@ -25,7 +26,36 @@ def save(fig, path: Path) -> list[Path]:
     return paths
 
 
-def views_heatmap(views: pd.DataFrame, path: Path, repeat: int = 0) -> list[Path]:
+def samples(ds, path: Path | None = None, n_classes: int | None = None):
+    """One multi-view and one single-view sample as images: patches (rows) x features (columns, v_{j,1}
+    and v_{j,2} per class j), colour = the patch's weight on the feature. Boxes: the sample's class."""
+    F = ds.feature_weight.shape[1]
+    if F == 0:
+        raise ValueError("samples: this data set has no features to draw (gaussian control)")
+    shown = min(F, 2 * (n_classes or F // 2))
+    picks = [("multi-view", (~ds.single_view).nonzero()), ("single-view", ds.single_view.nonzero())]
+    picks = [(name, idx[0, 0].item()) for name, idx in picks if len(idx)]
+    vmax = max(ds.X[i, :, :shown].max().item() for _, i in picks)
+    fig, axes = plt.subplots(1, len(picks), figsize=(0.32 * shown * len(picks) + 1.5, 0.32 * ds.X.shape[1] + 1.6),
+                             squeeze=False)
+    for ax, (name, i) in zip(axes[0], picks):
+        im = ax.imshow(ds.X[i, :, :shown].cpu().numpy(), cmap="Greys", aspect="equal",
+                       norm=matplotlib.colors.PowerNorm(0.5, vmin=0, vmax=vmax))  # faint dark features visible
+        y = ds.y[i].item()
+        if 2 * y < shown:
+            ax.add_patch(plt.Rectangle((2 * y - 0.5, -0.5), 2, ds.X.shape[1], fill=False, ec="#d62728", lw=2))
+        for c in range(1, shown // 2):
+            ax.axvline(2 * c - 0.5, color="#bbbbbb", lw=0.5)
+        ax.set_xticks(range(shown), [f"{c}.{l + 1}" for c in range(shown // 2) for l in range(2)], fontsize=6,
+                      rotation=90)
+        ax.set_xlabel("feature v_{j,l} (j.l)")
+        ax.set_ylabel("patch p")
+        ax.set_title(f"{name} sample, class {y}", fontsize=10)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="weight on the feature")
+    return save(fig, path)
+
+
+def views_heatmap(views: pd.DataFrame, path: Path | None, repeat: int = 0) -> list[Path]:
     """Models x (class, view) grid of log10 Phi, learned views outlined: the lottery's outcome."""
     v = views[views.repeat == repeat]
     K, k = v.model.nunique(), v["class"].nunique()

@@ -123,3 +123,13 @@ def test_baseline_width_runs_every_width_on_a_tiny_config(tmp_path):
     assert sorted(df[df.family == "ntk"].width.unique()) == [1, 2, 4]
     assert sorted(df[df.family == "rf"].width.unique()) == [10, 20, 40, 80]
     assert (out / "baseline_width.png").exists()
+
+
+def test_notebooks_are_committed_without_outputs():
+    """Diff-friendly: outputs stay out of the repository (the tests execute the notebooks afresh)."""
+    nbs = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert len(nbs) >= 3
+    for nb in nbs:
+        cells = json.loads(nb.read_text())["cells"]
+        code = [c for c in cells if c["cell_type"] == "code"]
+        assert code and all(not c["outputs"] and c["execution_count"] is None for c in code), nb.name

@@ -1,0 +1,18 @@
+"""Test settings for the whole suite (tests/ and the notebooks run by nbmake)."""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# sims and notebooks run by the tests keep their cache in a throwaway folder, never the user's
+os.environ["MULTIVIEW_CACHE"] = tempfile.mkdtemp(prefix="multiview-test-cache-")
+# test configs are tiny: one thread per process (sims and notebook kernels inherit it) is fastest and
+# cannot oversubscribe a shared machine, where spinning threads slowed a tiny headline run 18x
+os.environ["OMP_NUM_THREADS"] = "1"
+torch.set_num_threads(1)
+# notebooks read extra KEY=VALUE overrides from here: the tests shrink their configs
+os.environ["MULTIVIEW_NOTEBOOK_ARGS"] = "train.n_models=3 data.n_train=200 data.n_test=400 train.max_steps=600"
