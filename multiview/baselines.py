@@ -49,7 +49,7 @@ class Linearised:
     params: Params
     init: Params
     centred: bool = True
-    class_dims = (1, 3)
+    class_dims = (1, 2)
 
     @property
     def K(self) -> int:
@@ -63,8 +63,8 @@ class Linearised:
         with torch.no_grad():
             z0 = preactivations(self.init, data)
             grad0 = _srelu_grad(z0, cfg.q, cfg.varrho)
-            F0 = None if self.centred else srelu(z0, cfg.q, cfg.varrho).sum(dim=(2, 4))
-        F = (grad0 * (preactivations(self.params, data) - z0)).sum(dim=(2, 4))
+            F0 = None if self.centred else srelu(z0, cfg.q, cfg.varrho).sum(dim=(3, 4))
+        F = (grad0 * (preactivations(self.params, data) - z0)).sum(dim=(3, 4))
         return F if F0 is None else F + F0
 
     def phi(self) -> torch.Tensor:
@@ -101,7 +101,7 @@ class RandomFeatures:
         """phi_r(X) = sum_p sReLU(<w_r, x_p>): (K, N, M)."""
         cfg = self.filters.cfg
         with torch.no_grad():
-            return srelu(preactivations(self.filters, data), cfg.q, cfg.varrho).sum(dim=2)[:, :, 0]
+            return srelu(preactivations(self.filters, data), cfg.q, cfg.varrho).sum(dim=3)[:, :, 0]
 
     def logits(self, data: Dataset) -> torch.Tensor:
         return torch.einsum("knm,kcm->knc", self.features(data), self.A)

@@ -1,6 +1,6 @@
 """The learner: F_i(X) = sum_r sum_p sReLU(<w_{i,r}, x_p>), K independent seeds as one tensor.
 
-Parameters of K models: W (K, k, m, D) and, in the d -> infinity limit, C (K, N_train, P, k, m):
+Parameters of K models: W (K, k, m, D) and, in the d -> infinity limit, C (K, N_train, k, P, m):
 the weights' coordinates along each training patch's (unit) noise direction. A patch's
 pre-activation is <w, x_p> = <W, X_p> + s * C[n, p]; fresh (test) noise directions only ever meet
 the initial weights, so there it is s * N(0, init_std^2).
@@ -38,36 +38,39 @@ def srelu(z: torch.Tensor, q: int, varrho: float) -> torch.Tensor:
 
 
 class _PooledSReLU(torch.autograd.Function):
-    """sum over patches and filters of sReLU(z), z: (K, N, P, k, m) -> (K, N, k).
+    """sum over patches and filters of sReLU(z), z: (K, N, k, L = P m) contiguous -> (K, N, k).
 
-    Fused: the forward keeps only sReLU'(z) = (clamp(z, 0, varrho)/varrho)^(q-1) for the backward
-    (exact on every piece: 0 below 0, 1 above varrho), so no intermediate of the piecewise formula
-    is stored. About 3x faster than autograd through `srelu` on the default config.
+    Fused, five passes over z: t = clamp(z, 0, varrho); t^(q-1) (kept for the backward: sReLU'(z) =
+    (t/varrho)^(q-1), exact on every piece); sum t^(q-1) t as a batched dot product; the linear
+    part as sum clamp(z, min=varrho) - L varrho. The constant varrho^(1-q) is applied to the small
+    (K, N, k) gradient instead of to z. Several times faster than autograd through `srelu`.
     """
 
     @staticmethod
     def forward(ctx, z, q: int, varrho: float):
         t = z.clamp(0.0, varrho)
-        deriv = t.pow(q - 1)
-        out = (deriv * t).sum(dim=(2, 4)) / (q * varrho ** (q - 1))
-        out += (z - varrho).clamp_(min=0.0).sum(dim=(2, 4))
-        ctx.save_for_backward(deriv.mul_(varrho ** (1 - q)))
+        power = t.pow(q - 1)
+        out = torch.einsum("...i,...i->...", power, t).div_(q * varrho ** (q - 1))
+        out += z.clamp(min=varrho).sum(-1) - z.shape[-1] * varrho
+        ctx.save_for_backward(power)
+        ctx.scale = varrho ** (1 - q)
         return out
 
     @staticmethod
     def backward(ctx, dF):
-        (deriv,) = ctx.saved_tensors
-        return deriv * dF[:, :, None, :, None], None, None
+        (power,) = ctx.saved_tensors
+        return power * (dF * ctx.scale)[..., None], None, None
 
 
 def pooled_srelu(z: torch.Tensor, q: int, varrho: float) -> torch.Tensor:
-    """sum_{p, r} sReLU(z) for z (K, N, P, k, m): the logits (K, N, k)."""
-    return _PooledSReLU.apply(z, q, varrho)
+    """sum_{p, r} sReLU(z) for z (K, N, k, P, m): the logits (K, N, k)."""
+    K, N, k, P, m = z.shape
+    return _PooledSReLU.apply(z.reshape(K, N, k, P * m), q, varrho)
 
 
 @dataclass
 class Params:
-    """K models. W: (K, k, m, D); C: (K, N_train, P, k, m) in the limit, else None."""
+    """K models. W: (K, k, m, D); C: (K, N_train, k, P, m) in the limit, else None."""
     W: torch.Tensor
     C: torch.Tensor | None
     cfg: ModelConfig
@@ -81,7 +84,7 @@ class Params:
         """The trained tensors; `class_dims` gives each one's class axis (for per-class steps)."""
         return [self.W] if self.C is None else [self.W, self.C]
 
-    class_dims = (1, 3)
+    class_dims = (1, 2)
 
     def logits(self, data: Dataset) -> torch.Tensor:
         return logits(self, data)
@@ -106,26 +109,36 @@ def init(cfg: ModelConfig, K: int, k: int, train: Dataset, seed: int, device="cp
     W = torch.randn(K, k, cfg.m, D, generator=gen) * cfg.init_std
     C = None
     if train.noise_rows is not None:
-        C = torch.randn(K, N, P, k, cfg.m, generator=gen) * cfg.init_std
+        C = _patch_major(torch.randn(K, N, P, k, cfg.m, generator=gen)) * cfg.init_std
     return Params(W.to(device), None if C is None else C.to(device), cfg, seed)
 
 
+def _patch_major(t: torch.Tensor) -> torch.Tensor:
+    """(K, N, P, k, m) -> contiguous (K, N, k, P, m): each (model, sample, class)'s P m pre-activations
+    adjacent, so the pooling sums run over contiguous memory. Random draws keep the (K, N, P, k, m)
+    order, so the values do not depend on the layout."""
+    return t.permute(0, 1, 3, 2, 4).contiguous()
+
+
 def preactivations(params: Params, data: Dataset) -> torch.Tensor:
-    """<w_{i,r}, x_p> for every model, sample, patch and filter: (K, N, P, k, m)."""
+    """<w_{i,r}, x_p> for every model, sample, class, patch and filter: (K, N, k, P, m), contiguous.
+
+    One GEMM for all K models: (N P, D) @ (D, K k m), as the machine's matmul is fastest when wide."""
     K, k, m, D = params.W.shape
     N, P, _ = data.X.shape
-    z = (data.X.reshape(1, N * P, D) @ params.W.reshape(K, k * m, D).transpose(1, 2))
-    z = z.reshape(K, N, P, k, m)
-    if params.C is not None:
-        rows = data.noise_rows
-        if rows is not None:
-            full = len(rows) == params.C.shape[1] and torch.equal(rows, torch.arange(len(rows), device=rows.device))
-            z = torch.add(z, params.C if full else params.C[:, rows], alpha=data.noise_norm)
-        else:  # fresh noise directions: only the init's component, drawn reproducibly
-            gen = generator(derive(params.seed, N, P))
-            fresh = torch.randn(K, N, P, k, m, generator=gen).to(z.device)
-            z = z + data.noise_norm * params.cfg.init_std * fresh
-    return z
+    xw = (data.X.reshape(N * P, D) @ params.W.reshape(K * k * m, D).T).reshape(N, P, K, k, m)
+    xw = xw.permute(2, 0, 3, 1, 4)
+    if params.C is None:
+        return xw.contiguous()
+    rows = data.noise_rows
+    if rows is not None:
+        full = len(rows) == params.C.shape[1] and torch.equal(rows, torch.arange(len(rows), device=rows.device))
+        noise, scale = (params.C if full else params.C[:, rows]), data.noise_norm
+    else:  # fresh noise directions: only the init's component, drawn reproducibly
+        gen = generator(derive(params.seed, N, P))
+        noise = _patch_major(torch.randn(K, N, P, k, m, generator=gen)).to(xw.device)
+        scale = data.noise_norm * params.cfg.init_std
+    return torch.add(noise.mul(scale), xw)  # first operand contiguous: so is the result
 
 
 def logits(params: Params, data: Dataset) -> torch.Tensor:

@@ -92,8 +92,10 @@ def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool 
     active: (K,) bool, models still training."""
     sq = 0.0
     for t, dim in zip(model.tensors(), model.class_dims):
-        g = t.grad.pow(2)
-        sq = sq + g.sum(dim=[d for d in range(1, g.dim()) if d != dim])   # (K, k)
+        g = t.grad.square()
+        if g.dim() > dim + 1:  # contiguous trailing axes first, then the ones before the class axis
+            g = g.sum(dim=tuple(range(dim + 1, g.dim())))
+        sq = sq + (g.sum(dim=tuple(range(1, dim))) if dim > 1 else g)   # (K, k)
     if shared:
         sq = sq.sum(0, keepdim=True).expand_as(sq)
     lr = (cfg.step_size / sq.sqrt().clamp(min=1e-30)).clamp(cfg.lr_min, cfg.lr_max) * active[:, None]
@@ -101,7 +103,7 @@ def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool 
         for t, dim in zip(model.tensors(), model.class_dims):
             shape = [lr.shape[0]] + [1] * (t.dim() - 1)
             shape[dim] = lr.shape[1]
-            t -= lr.reshape(shape) * t.grad
+            t.addcmul_(lr.reshape(shape), t.grad, value=-1.0)
 
 
 AVERAGES = ("sum", "mean", "separate")

@@ -78,7 +78,7 @@ def test_linearised_logits_equal_autograd_jvp():
     dW, dC = 0.3 * torch.randn_like(p0.W), 0.3 * torch.randn_like(p0.C)
     lin.params = Params(p0.W + dW, p0.C + dC, cfg, 1)
     def f(W, C):  # the reference network: plain sReLU, not the fused kernel
-        return srelu(preactivations(Params(W, C, cfg, 1), train), cfg.q, cfg.varrho).sum(dim=(2, 4))
+        return srelu(preactivations(Params(W, C, cfg, 1), train), cfg.q, cfg.varrho).sum(dim=(3, 4))
     F0, dF = jvp(f, (p0.W, p0.C), (dW, dC))
     assert torch.allclose(lin.logits(train), F0 + dF, atol=1e-10)
 

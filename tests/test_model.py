@@ -66,7 +66,7 @@ def test_phi_reads_each_class_filters_on_its_own_views():
 def test_fused_pooled_srelu_matches_autograd_through_srelu():
     from multiview.model import pooled_srelu
     z = (torch.randn(2, 5, 3, 4, 2, dtype=torch.float64) * 0.2).requires_grad_(True)
-    ref = srelu(z, 4, 0.1).sum(dim=(2, 4))
+    ref = srelu(z, 4, 0.1).sum(dim=(3, 4))
     got = pooled_srelu(z, 4, 0.1)
     assert torch.allclose(got, ref)
     w = torch.randn_like(ref)
