@@ -6,7 +6,8 @@ TORCH ?= torch==2.13.0
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: headline lottery kd-regime baseline-width train-average-variants figures test clean
+.PHONY: headline lottery kd-regime baseline-width train-average-variants sweep-example figures test \
+        benchmark benchmark-quick notebook clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +32,23 @@ train-average-variants: $(VENV)/.installed
 	  $(BIN)/python sims/ensemble_vs_ntk.py --out figures/train_average_$$v families=nn datasets=multiview distill.average=$$v $(ARGS) || exit 1; \
 	done
 
-# every figure in figures/, each folder with its CSVs and config.json
-figures: lottery headline kd-regime baseline-width train-average-variants
+# an example sweep: the headline's networks as the single-view fraction mu varies
+sweep-example: $(VENV)/.installed
+	$(BIN)/python sims/sweep.py --out figures/sweep_mu --grid data.mu=0.05,0.1,0.2,0.4 repeats=2 $(ARGS)
+
+# every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
+# cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.
+figures: lottery headline kd-regime baseline-width train-average-variants sweep-example
+
+benchmark-quick: $(VENV)/.installed
+	$(BIN)/python benchmarks/speed.py --quick
+
+benchmark: $(VENV)/.installed
+	$(BIN)/python benchmarks/speed.py
+
+notebook: $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[notebooks]"
+	$(BIN)/jupyter lab notebooks/
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

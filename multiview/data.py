@@ -105,6 +105,22 @@ class Dataset:
                        self.noise_norm)
 
 
+def drop_views(ds: Dataset, p: float, gen: torch.Generator) -> Dataset:
+    """Augmentation: each multi-view sample, with probability p, loses the feature part of the patches
+    of one of its two views (chosen at random); noise and off-class features stay. The model then
+    meets 'single-view' versions of its training data, as random crops would show it."""
+    n, F = len(ds), ds.feature_weight.shape[1]
+    if F == 0:
+        return ds
+    hit = (torch.rand(n, generator=gen) < p).to(ds.X.device) & ~ds.single_view
+    view = torch.randint(2, (n,), generator=gen).to(ds.X.device)
+    drop = hit[:, None] & (ds.patch_feature == (2 * ds.y + view)[:, None])          # (n, P)
+    X = ds.X.clone()
+    X[..., :F] *= ~drop[..., None]
+    return Dataset(X, ds.y, ds.single_view, ds.view, ds.feature_weight, ds.patch_feature, ds.noise_rows,
+                   ds.noise_norm)
+
+
 def generate(cfg: DataConfig, seed: int) -> tuple[Dataset, Dataset]:
     """(train, test) drawn from one seed; train and test share features (and the gaussian teacher)."""
     if cfg.kind == "gaussian":

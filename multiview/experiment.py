@@ -23,6 +23,7 @@ from .train import History, TrainConfig, fit
 
 
 FAMILIES = ("nn", "ntk", "rf")
+METHODS = ("single", "ensemble", "kd", "self_distill", "train_average")
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,13 @@ class HeadlineConfig:
     distill: DistillConfig = field(default_factory=DistillConfig)
     families: str = knob("nn,ntk,rf", None, "comma-separated families to run: nn, ntk, rf")
     datasets: str = knob("multiview,gaussian", None, "comma-separated data sets: multiview (data.*), gaussian (control.*)")
+    methods: str = knob(",".join(METHODS), None, "comma-separated methods to run (ensemble and kd use the singles)")
     seed: int = knob(0, Int(0, 2**62), "master seed: every random draw follows from it")
     repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh data and seeds)")
 
     def __post_init__(self):
         validate_fields(self)
-        for key, allowed in (("families", FAMILIES), ("datasets", ("multiview", "gaussian"))):
+        for key, allowed in (("families", FAMILIES), ("datasets", ("multiview", "gaussian")), ("methods", METHODS)):
             items = getattr(self, key).split(",")
             if not items or any(i not in allowed for i in items) or len(set(items)) != len(items):
                 fail(key, getattr(self, key), "a comma-separated list from " + ", ".join(allowed))
@@ -141,8 +143,8 @@ def maker(family: str, cfg, k: int, train: Dataset, repeat: int, device="cpu"):
 
 
 def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: dict, quiet=True):
-    """Every headline method for one family on one repeat's data: single, ensemble, kd,
-    self_distill (+ its teachers), train_average.
+    """The headline methods of cfg.methods for one family on one repeat's data: single, ensemble,
+    kd (+ kd_ensemble, the students' ensemble), self_distill (+ its teachers), train_average.
 
     Returns (results rows, views rows, ensemble-size rows). labels: data, repeat."""
     from . import methods as M
@@ -163,26 +165,36 @@ def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: d
         with torch.no_grad():
             record(method, models.logits(train), models.logits(test), models)
 
-    teachers, _ = M.single(make, train, cfg.train, quiet)
-    record_models("single", teachers)
-    with torch.no_grad():
-        F_te = teachers.logits(test)
-        record("ensemble", M.ensemble_logits(teachers, train), F_te.mean(0, keepdim=True))
-        splits = {"test": torch.ones_like(test.single_view)}
-        if has_views and test.single_view.any():
-            splits["test_single"] = test.single_view
-        for split, mask in splits.items():
-            curve = M.ensemble_size_curve(F_te[:, mask], test.y[mask])
-            sizes.extend({**lab, "n_members": n + 1, "split": split, "accuracy": a}
-                         for n, a in enumerate(curve.tolist()))
-    record_models("kd", M.kd(make, teachers, train, cfg.train, cfg.distill, quiet)[0])
-    sd, _ = M.self_distill(make, teachers, train, cfg.train, cfg.distill, quiet)
-    record_models("self_distill", sd)
-    record_models("self_distill_teacher", teachers.select(range(sd.K)))
-    avg, _ = M.train_average(make, train, cfg.train, cfg.distill, quiet)
-    with torch.no_grad():
-        record("train_average", M.combined_logits(avg, train, cfg.distill.average),
-               M.combined_logits(avg, test, cfg.distill.average))
+    want = set(cfg.methods.split(","))
+    teachers = None
+    if want & {"single", "ensemble", "kd", "self_distill"}:
+        teachers, _ = M.single(make, train, cfg.train, quiet)
+        record_models("single", teachers)
+    if "ensemble" in want:
+        with torch.no_grad():
+            F_te = teachers.logits(test)
+            record("ensemble", M.ensemble_logits(teachers, train), F_te.mean(0, keepdim=True))
+            splits = {"test": torch.ones_like(test.single_view)}
+            if has_views and test.single_view.any():
+                splits["test_single"] = test.single_view
+            for split, mask in splits.items():
+                curve = M.ensemble_size_curve(F_te[:, mask], test.y[mask])
+                sizes.extend({**lab, "n_members": n + 1, "split": split, "accuracy": a}
+                             for n, a in enumerate(curve.tolist()))
+    if "kd" in want:
+        students = M.kd(make, teachers, train, cfg.train, cfg.distill, quiet)[0]
+        record_models("kd", students)
+        if students.K > 1:  # the paper's Figure 6: an ensemble of KD students
+            record("kd_ensemble", M.ensemble_logits(students, train), M.ensemble_logits(students, test))
+    if "self_distill" in want:
+        sd, _ = M.self_distill(make, teachers, train, cfg.train, cfg.distill, quiet)
+        record_models("self_distill", sd)
+        record_models("self_distill_teacher", teachers.select(range(sd.K)))
+    if "train_average" in want:
+        avg, _ = M.train_average(make, train, cfg.train, cfg.distill, quiet)
+        with torch.no_grad():
+            record("train_average", M.combined_logits(avg, train, cfg.distill.average),
+                   M.combined_logits(avg, test, cfg.distill.average))
     return rows, views, sizes
 
 

@@ -102,6 +102,18 @@ def self_distill(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: D
     return distill(make, t, train, cfg, dcfg, group=2, quiet=quiet)
 
 
+def born_again(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, generations: int,
+               quiet=True) -> list:
+    """Self-distillation chains (born-again networks): generation g's student i distils from
+    generation g-1's model i, starting from the first n_students teachers. Returns [gen 0, ..., gen G]."""
+    chain = [teachers.select(range(min(dcfg.n_students, teachers.K)))]
+    for g in range(1, generations + 1):
+        with torch.no_grad():
+            t = chain[-1].logits(train)
+        chain.append(distill(make, t, train, cfg, dcfg, group=100 + g, quiet=quiet)[0])
+    return chain
+
+
 def train_average(make: Make, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
     """One predictor made of K sub-networks, trained end to end on the labels (see fit's `average`)."""
     return fit(make(cfg.n_models, 3), train, cfg, quiet=quiet, average=dcfg.average, desc="average")

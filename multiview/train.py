@@ -19,7 +19,7 @@ import torch.nn.functional as Fn
 from tqdm.auto import tqdm
 
 from .config import Int, Real, knob, validate_fields
-from .data import Dataset
+from .data import Dataset, drop_views
 
 
 class TrainingDiverged(RuntimeError):
@@ -36,6 +36,9 @@ class TrainConfig:
     fit_margin: float = knob(1.0, Real(0, 1e6), "stop a model once every training margin is >= this")
     batch_size: int = knob(0, Int(0, 10_000_000), "mini-batch size; 0 = full batch")
     log_every: int = knob(10, Int(1, 10_000_000), "steps between history records")
+    label_smoothing: float = knob(0.0, Real(0, 1, hi_open=True), "epsilon of label smoothing on hard-label losses")
+    view_dropout: float = knob(0.0, Real(0, 1), "augmentation: per step, each multi-view training sample loses "
+                               "the patches of one random view with this probability")
 
     def __post_init__(self):
         validate_fields(self)
@@ -70,11 +73,12 @@ class History:
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def cross_entropy(y: torch.Tensor) -> LossFn:
+def cross_entropy(y: torch.Tensor, label_smoothing: float = 0.0) -> LossFn:
     """Per-model mean cross-entropy against labels y: logits (K, n, k), idx (n,) -> (K,)."""
     def loss(F, idx):
         K, n, k = F.shape
-        return Fn.cross_entropy(F.reshape(K * n, k), y[idx].repeat(K), reduction="none").reshape(K, n).mean(1)
+        return Fn.cross_entropy(F.reshape(K * n, k), y[idx].repeat(K), reduction="none",
+                                label_smoothing=label_smoothing).reshape(K, n).mean(1)
     return loss
 
 
@@ -127,7 +131,7 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
     model = model.detach()
     for t in model.tensors():
         t.requires_grad_(True)
-    loss_fn = loss_fn or cross_entropy(train.y)
+    loss_fn = loss_fn or cross_entropy(train.y, cfg.label_smoothing)
     K, N = model.K, len(train)
     G = K if average is None else 1
     budget = cfg.max_steps if steps is None else steps
@@ -148,7 +152,10 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
     for step in bar:
         full = cfg.batch_size == 0 or cfg.batch_size >= N
         idx = torch.arange(N) if full else torch.randperm(N, generator=gen)[: cfg.batch_size]
-        F = predict(train if full else train.subset(idx))
+        batch = train if full else train.subset(idx)
+        if cfg.view_dropout > 0:
+            batch = drop_views(batch, cfg.view_dropout, gen)
+        F = predict(batch)
         losses = loss_fn(F, idx.to(F.device))
         if not torch.isfinite(losses).all():
             raise TrainingDiverged(f"training diverged at step {step}: loss is {losses.max().item()}; "

@@ -127,9 +127,44 @@ def test_every_method_runs_for_every_family_and_is_deterministic():
                             {"data": "multiview", "repeat": 0})[0]
         assert rows == again
         methods = {r["method"] for r in rows}
-        assert methods == {"single", "ensemble", "kd", "self_distill", "self_distill_teacher", "train_average"}
+        assert methods == {"single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher",
+                       "train_average"}
         assert all(0 <= r["accuracy"] <= 1 for r in rows)
         assert [s["n_members"] for s in sizes if s["split"] == "test"] == [1, 2, 3]
         out[family] = rows
     singles = [r for r in out["nn"] if r["method"] == "single" and r["split"] == "train"]
     assert len(singles) == 3 and all(r["accuracy"] == 1.0 for r in singles)
+
+
+def test_methods_knob_runs_only_the_chosen_methods():
+    cfg = override(HeadlineConfig(), [*TINY, "methods=single,ensemble"])
+    train, test = repeat_data(cfg, 0)
+    rows = run_methods("nn", maker("nn", cfg, 3, train, 0), train, test, cfg, {"data": "multiview", "repeat": 0})[0]
+    assert {r["method"] for r in rows} == {"single", "ensemble"}
+
+
+def test_born_again_chain_has_one_model_set_per_generation():
+    from multiview import methods as M
+    cfg = override(HeadlineConfig(), TINY)
+    train, _ = repeat_data(cfg, 0)
+    make = maker("nn", cfg, 3, train, 0)
+    teachers, _ = M.single(make, train, cfg.train)
+    chain = M.born_again(make, teachers, train, cfg.train, cfg.distill, generations=2)
+    assert len(chain) == 3 and all(c.K == 2 for c in chain)
+    assert torch.equal(chain[0].W, teachers.W[:2]) and not torch.equal(chain[1].W, chain[2].W)
+
+
+def test_view_dropout_removes_one_own_view_of_multi_view_samples_only():
+    from multiview.data import DataConfig, drop_views, generate
+    train, _ = generate(DataConfig(k=3, P=8, n_train=200, n_test=1), 0)
+    out = drop_views(train, 1.0, torch.Generator().manual_seed(0))
+    F = train.feature_weight.shape[1]
+    kept = out.X[..., :F].sum(1)                                      # (n, F) weight left per feature
+    own = torch.stack([kept[torch.arange(200), 2 * train.y], kept[torch.arange(200), 2 * train.y + 1]], 1)
+    multi = ~train.single_view
+    assert ((own[multi] == 0).sum(1) == 1).all()                       # exactly one own view gone
+    assert torch.equal(out.X[train.single_view], train.X[train.single_view])
+    off = torch.ones(200, F, dtype=torch.bool)
+    off[torch.arange(200), 2 * train.y] = off[torch.arange(200), 2 * train.y + 1] = False
+    assert torch.equal(kept[off], train.X[..., :F].sum(1)[off])        # dark features untouched
+    assert torch.equal(drop_views(train, 0.0, torch.Generator()).X, train.X)
