@@ -16,7 +16,8 @@ from .cache import Store, code_version, script_file, unit_key
 from .config import Int, fail, knob, to_dict, validate_fields
 from .data import DataConfig, Dataset, generate
 from .methods import DistillConfig
-from .measure import accuracies, learned, single_view_accuracy_by_view
+from .config import override
+from .measure import accuracies, dark_logits, learned, single_view_accuracy_by_view, view_summary
 from .model import ModelConfig, Params, init, logits
 from .seeding import derive
 from .train import History, TrainConfig, fit
@@ -230,3 +231,38 @@ def run_repeats(name: str, unit, cfg, device: str, quiet: bool, store: Store | N
         key = unit_key(name, conf, repeat=r, device=torch.device(device).type, code=code)
         parts.append(store.get_or_compute(key, lambda: unit(cfg, r, device, quiet)))
     return {t: pd.concat([p[t] for p in parts], ignore_index=True) for t in parts[0]}
+
+
+def kd_variants(cfg: HeadlineConfig, variants: list, r: int, device="cpu", quiet=True) -> pd.DataFrame:
+    """KD from the ensemble of K networks under each variant (label, [KEY=VALUE, ...]) of cfg, one repeat.
+
+    Teachers are retrained only when a variant changes the data, model or training config. Rows:
+    single, ensemble and kd accuracies per split with a `variant` column, the fraction of (model, class)
+    pairs with both views learned, and the teacher's and student's dark logits (measure.dark_logits)."""
+    from . import methods as M
+
+    rows, teachers, kds = [], {}, {}
+    for label, changes in variants:
+        vcfg = override(cfg, changes)
+        train, test = repeat_data(vcfg, r, device)
+        make = maker("nn", vcfg, vcfg.data.k, train, r, device)
+        key = (repr(vcfg.data), repr(vcfg.model), repr(vcfg.train))
+        if key not in teachers:
+            teachers[key] = M.single(make, train, vcfg.train, quiet)[0]
+        teach = teachers[key]
+        if repr(vcfg) not in kds:  # variants that resolve to the same config share their students
+            kds[repr(vcfg)] = M.kd(make, teach, train, vcfg.train, vcfg.distill, quiet)[0]
+        students = kds[repr(vcfg)]
+        lab = dict(variant=label, family="nn", data="multiview", repeat=r)
+        with torch.no_grad():
+            t_dark, s_dark = dark_logits(M.ensemble_logits(teach, train)[0], students.logits(train), train,
+                                         learned(students.phi()))
+            for method, F_tr, F_te in (
+                    ("single", teach.logits(train), teach.logits(test)),
+                    ("ensemble", M.ensemble_logits(teach, train), M.ensemble_logits(teach, test)),
+                    ("kd", students.logits(train), students.logits(test))):
+                both = view_summary(learned((teach if method == "single" else students).phi()))["both_views"]
+                rows += [{**x, "both_views": both if method != "ensemble" else float("nan"),
+                          "teacher_dark_logit": t_dark, "student_dark_logit": s_dark}
+                         for x in accuracy_rows(F_tr, F_te, train, test, method=method, **lab)]
+    return pd.DataFrame(rows)

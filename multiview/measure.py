@@ -81,3 +81,23 @@ def dark_logits(F_teacher: torch.Tensor, F_student: torch.Tensor, data: Dataset,
                 s_vals.append(F_student[i, mask, j].mean().item())
     mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
     return mean(t_vals), mean(s_vals)
+
+
+def member_orderings(K: int, n: int, seed: int) -> torch.Tensor:
+    """n random orders of K ensemble members (the first is 0..K-1): (n, K)."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.arange(K)] + [torch.randperm(K, generator=gen) for _ in range(n - 1)])
+
+
+def ensemble_curve(F: torch.Tensor, y: torch.Tensor, orders: torch.Tensor) -> torch.Tensor:
+    """Accuracy of the ensemble (mean logits) of the first n members, n = 1..K, averaged over the
+    member orders: F (K, N, k), orders (R, K) -> (K,)."""
+    running = F[orders].cumsum(1)                                   # (R, K, N, k)
+    return (running.argmax(-1) == y).float().mean(-1).mean(0)
+
+
+def coverage_curve(learn: torch.Tensor, orders: torch.Tensor) -> torch.Tensor:
+    """Fraction of (class, view) pairs learned by at least one of the first n members, n = 1..K,
+    averaged over the member orders: learn (K, k, 2) bool -> (K,). The lottery predicts 1 - 2^-n."""
+    seen = learn[orders].cummax(1).values                            # (R, K, k, 2)
+    return seen.float().mean((-1, -2)).mean(0)

@@ -118,7 +118,8 @@ def headline(results: pd.DataFrame, path: Path) -> list[Path]:
     s = summary(results)
     panels = [("multiview", "test_single", "multi-view data: single-view test samples"),
               ("multiview", "test", "multi-view data: all test samples"),
-              ("gaussian", "test", "Gaussian control: test accuracy")]
+              ("gaussian", "test", "Gaussian control: test accuracy"),
+              ("digits", "test", "handwritten digits: test accuracy")]
     panels = [p for p in panels if ((s.data == p[0]) & (s.split == p[1])).any()]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     methods = [m for m in METHOD_COLORS if m in set(s.method)]
@@ -198,3 +199,71 @@ def accuracy_vs_width(table: pd.DataFrame, path: Path, split: str = "test") -> l
     """Per baseline family: each method's accuracy against the baseline's width."""
     return metric_vs_knob(table[table.family.isin(["ntk", "rf"])], "width", path, split, log2=True,
                           xlabel={"ntk": "filters per class (ntk)", "rf": "random filters (rf)"})
+
+
+def ensemble_size(table: pd.DataFrame, path: Path | None):
+    """Single-view test accuracy of an n-member ensemble per family (mean +- std over repeats), with the
+    measured view coverage of the networks and the lottery's prediction 1 - 2^-n."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    colors = {"nn": "#1f77b4", "ntk": "#2ca02c", "rf": "#ff7f0e"}
+    for fam in [f for f in FAMILY_NAMES if f in set(table.family)]:
+        t = table[table.family == fam]
+        ax.errorbar(t.n_members, t.accuracy, yerr=t["std"].fillna(0), marker="o", ms=3, capsize=2,
+                    color=colors[fam], label=f"{FAMILY_NAMES[fam]}: accuracy")
+        if t.coverage.notna().any() and fam == "nn":
+            ax.plot(t.n_members, t.coverage, ls="--", color=colors[fam], label="network: views covered (measured)")
+    n = np.arange(1, table.n_members.max() + 1)
+    ax.plot(n, 1 - 0.5 ** n, ls=":", color="k", label="lottery prediction 1 - 2^-n")
+    ax.set_xlabel("ensemble size n")
+    ax.set_ylabel("single-view test accuracy / coverage")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def kd_sweep_table(df: pd.DataFrame, split: str = "test_single") -> pd.DataFrame:
+    """(knob, value, method) -> mean, std over repeats of the per-repeat accuracy, and both-view rate."""
+    d = df[df.split == split]
+    per = d.groupby(["knob", "value", "method", "repeat"]).agg(acc=("accuracy", "mean"), both=("both_views", "mean"))
+    g = per.groupby(["knob", "value", "method"])
+    return pd.DataFrame({"mean": g.acc.mean(), "std": g.acc.std(), "both_views": g.both.mean()}).reset_index()
+
+
+def kd_sweeps(table: pd.DataFrame, path: Path | None, split: str = "test_single"):
+    """One panel per swept knob: single, ensemble and KD accuracy (mean +- std over repeats)."""
+    knobs = list(dict.fromkeys(table.knob))
+    fig, axes = plt.subplots(1, len(knobs), figsize=(4.2 * len(knobs), 3.6), squeeze=False, sharey=True)
+    for ax, knob in zip(axes[0], knobs):
+        for m in ("single", "ensemble", "kd"):
+            t = table[(table.knob == knob) & (table.method == m)].sort_values("value")
+            ax.errorbar(t.value, t["mean"], yerr=t["std"].fillna(0), marker="o", capsize=2,
+                        color=METHOD_COLORS[m], label=m)
+        ax.set_xlabel(knob)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(f"accuracy on {split.replace('_', ' ')}")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def generations(table: pd.DataFrame, path: Path | None):
+    """Born-again chains per generation: single-view accuracy, both-view rate and the chain's view
+    coverage (mean +- std over repeats) against the lottery's 1 - 2^-(g+1)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    g = table.generation
+    for col, color, label in (("test_single", "#ff7f0e", "single-view test accuracy"),
+                              ("both_views", "#2ca02c", "pairs with both views"),
+                              ("chain_coverage", "#1f77b4", "views learned by the chain so far")):
+        ax.errorbar(g, table[f"{col}_mean"], yerr=table[f"{col}_std"].fillna(0), marker="o", capsize=2,
+                    color=color, label=label)
+    ax.plot(g, table.theory_coverage, ls=":", color="k", label="lottery prediction 1 - 2^-(g+1)")
+    ax.set_xticks(list(g))
+    ax.set_xlabel("generation g (0 = the trained teacher)")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return save(fig, path)

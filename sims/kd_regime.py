@@ -11,14 +11,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, methods as M, plots  # noqa: E402
-from multiview.config import override  # noqa: E402
-from multiview.experiment import HeadlineConfig, accuracy_rows, maker, repeat_data, run_repeats  # noqa: E402
+from multiview import cli, plots  # noqa: E402
+from multiview.experiment import HeadlineConfig, kd_variants, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.measure import dark_logits, learned, view_summary  # noqa: E402
 
 VARIANTS = [
     ("defaults", []),
@@ -37,29 +34,7 @@ VARIANTS = [
 
 
 def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
-    rows, teachers = [], {}
-    for label, changes in VARIANTS:
-        vcfg = override(cfg, changes)
-        train, test = repeat_data(vcfg, r, device)
-        make = maker("nn", vcfg, vcfg.data.k, train, r, device)
-        key = (repr(vcfg.data), repr(vcfg.model), repr(vcfg.train))
-        if key not in teachers:
-            teachers[key] = M.single(make, train, vcfg.train, quiet)[0]
-        teach = teachers[key]
-        students, _ = M.kd(make, teach, train, vcfg.train, vcfg.distill, quiet)
-        lab = dict(variant=label, family="nn", data="multiview", repeat=r)
-        with torch.no_grad():
-            t_dark, s_dark = dark_logits(M.ensemble_logits(teach, train)[0], students.logits(train), train,
-                                         learned(students.phi()))
-            for method, F_tr, F_te in (
-                    ("single", teach.logits(train), teach.logits(test)),
-                    ("ensemble", M.ensemble_logits(teach, train), M.ensemble_logits(teach, test)),
-                    ("kd", students.logits(train), students.logits(test))):
-                both = view_summary(learned((teach if method == "single" else students).phi()))["both_views"]
-                rows += [{**x, "both_views": both if method != "ensemble" else float("nan"),
-                          "teacher_dark_logit": t_dark, "student_dark_logit": s_dark}
-                         for x in accuracy_rows(F_tr, F_te, train, test, method=method, **lab)]
-    return {"results": pd.DataFrame(rows)}
+    return {"results": kd_variants(cfg, VARIANTS, r, device, quiet)}
 
 
 def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
