@@ -39,13 +39,13 @@ def grid_points(grid: dict[str, list[str]]) -> list[dict[str, str]]:
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
 
-def _point(cfg, key: str, repeat: int, threads: int):
+def _point(cfg, key: str, repeat: int, threads: int, device: str):
     torch.set_num_threads(threads)
-    return key, headline_repeat(cfg, repeat, "cpu", quiet=True)
+    return key, headline_repeat(cfg, repeat, device, quiet=True)
 
 
 def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backend: str = "loky",
-          scheduler: str | None = None, quiet: bool = False) -> pd.DataFrame:
+          scheduler: str | None = None, quiet: bool = False, device: str = "cpu") -> pd.DataFrame:
     """Run every (grid point, repeat) not yet in `store`; return the tidy results of all of them,
     with one column per grid key (as given on the command line)."""
     if backend not in BACKENDS:
@@ -59,12 +59,12 @@ def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backen
         conf = to_dict(pcfg)
         conf.pop("repeats")
         for r in range(cfg.repeats):
-            jobs.append((point, r, pcfg, unit_key("sweep", conf, repeat=r, device="cpu", code=code)))
+            jobs.append((point, r, pcfg, unit_key("sweep", conf, repeat=r, device=device, code=code)))
     done = store.keys() if not store.force else set()
     todo = [j for j in jobs if j[3] not in done]
     if todo:
         threads = max(1, torch.get_num_threads() // n_jobs) if backend == "loky" else 1
-        tasks = (delayed(_point)(pcfg, key, r, threads) for _, r, pcfg, key in todo)
+        tasks = (delayed(_point)(pcfg, key, r, threads, device) for _, r, pcfg, key in todo)
         bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="sweep points", disable=quiet)
         client = _dask_client(scheduler) if backend == "dask" else None
         try:
@@ -81,7 +81,7 @@ def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backen
     for point, r, _, key in jobs:
         tables = store.load(key)
         if tables is None:  # stored moments ago but unreadable now: recompute in place
-            tables = headline_repeat(override(cfg, [f"{k}={v}" for k, v in point.items()]), r, "cpu", True)
+            tables = headline_repeat(override(cfg, [f"{k}={v}" for k, v in point.items()]), r, device, True)
             store.save(key, tables)
         frames.append(tables["results"].assign(**point))
     return pd.concat(frames, ignore_index=True)

@@ -36,7 +36,8 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store: Store, 
     if jobs < 1:
         raise cli.ConfigError(f"--jobs={jobs} is not allowed: must be an integer >= 1")
     points = Store(out / "points", force=store.force)  # the sweep's own store, beside its results
-    results = sweep(cfg, grid, points, n_jobs=jobs, backend=backend, scheduler=scheduler, quiet=quiet)
+    results = sweep(cfg, grid, points, n_jobs=jobs, backend=backend, scheduler=scheduler, quiet=quiet,
+                    device=device)
     table = summarise(results, list(grid))
     write_csv(results, out / "results.csv")
     write_csv(table, out / "summary.csv")
