@@ -49,7 +49,7 @@ class RealDigitsConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     families: str = knob("nn,ntk,rf", None, "comma-separated families to run: nn, ntk, rf")
-    methods: str = knob("single,ensemble,kd,self_distill,train_average", None, "comma-separated methods")
+    methods: str = knob("single,ensemble,kd,self_distill,label_control,train_average", None, "comma-separated methods")
     seed: int = knob(0, Int(0, 2**62), "master seed: the train/test split and every init follow from it")
     repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh split and seeds)")
 

@@ -24,7 +24,7 @@ from .train import History, TrainConfig, fit
 
 
 FAMILIES = ("nn", "ntk", "rf")
-METHODS = ("single", "ensemble", "kd", "self_distill", "train_average")
+METHODS = ("single", "ensemble", "kd", "self_distill", "label_control", "train_average")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,8 @@ def maker(family: str, cfg, k: int, train: Dataset, repeat: int, device="cpu"):
 
 def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: dict, quiet=True):
     """The headline methods of cfg.methods for one family on one repeat's data: single, ensemble,
-    kd (+ kd_ensemble, the students' ensemble), self_distill (+ its teachers), train_average.
+    kd (+ kd_ensemble, the students' ensemble), self_distill (+ its teachers), label_control (hard
+    labels with the distillation optimiser and budget), train_average.
 
     Returns (results rows, views rows, ensemble-size rows). labels: data, repeat."""
     from . import methods as M
@@ -191,6 +192,8 @@ def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: d
         sd, _ = M.self_distill(make, teachers, train, cfg.train, cfg.distill, quiet)
         record_models("self_distill", sd)
         record_models("self_distill_teacher", teachers.select(range(sd.K)))
+    if "label_control" in want:
+        record_models("label_control", M.label_control(make, train, cfg.train, cfg.distill, quiet)[0])
     if "train_average" in want:
         avg, _ = M.train_average(make, train, cfg.train, cfg.distill, quiet)
         with torch.no_grad():

@@ -11,13 +11,13 @@ Ensemble teachers: the members' logits are averaged (the ensemble's prediction),
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
 import torch.nn.functional as Fn
 
-from .config import Int, Real, knob, validate_fields
+from .config import Choice, Int, Real, knob, validate_fields
 from .data import Dataset
 from .train import AVERAGES, TrainConfig, fit
 
@@ -29,7 +29,10 @@ class DistillConfig:
     T: float = knob(4.0, Real(0, 1e4, lo_open=True), "KD temperature")
     alpha: float = knob(1.0, Real(0, 1), "weight of the soft (teacher) term; 1 - alpha on the labels")
     one_sided: bool = knob(False, None, "the paper's one-sided KD variant")
-    steps: int = knob(300, Int(1, 10_000_000), "KD / self-distillation training steps (fixed length)")
+    steps: int = knob(2000, Int(1, 10_000_000), "KD / self-distillation training steps (fixed length)")
+    step_size: float = knob(0.002, Real(0, 1e6, lo_open=True), "eta of the distillation phase's normalised step")
+    normalise: str = knob("tensor", Choice(("class", "tensor")), "the distillation phase's step normalisation "
+                          "(see train.normalise); tensor: features and memorisation get separate steps")
     n_students: int = knob(3, Int(1, 100_000), "students trained (batched) per method")
     average: str = knob("sum", None, "train_average variant: sum, mean or separate (see train.fit)")
 
@@ -81,12 +84,27 @@ def single(make: Make, train: Dataset, cfg: TrainConfig, quiet=True):
     return fit(make(cfg.n_models, 0), train, cfg, quiet=quiet, desc="single")
 
 
+def distill_phase(cfg: TrainConfig, dcfg: DistillConfig) -> TrainConfig:
+    """The optimiser of every distillation phase: the training config with the phase's own step."""
+    return replace(cfg, step_size=dcfg.step_size, normalise=dcfg.normalise)
+
+
 def distill(make: Make, teacher_logits: torch.Tensor, train: Dataset, cfg: TrainConfig,
             dcfg: DistillConfig, group: int, quiet=True):
-    """Fresh students (one per teacher row, or n_students for one teacher) trained on soft targets."""
+    """Fresh students (one per teacher row, or n_students for one teacher) trained on soft targets
+    for dcfg.steps steps with the distillation phase's optimiser."""
     S = teacher_logits.shape[0] if teacher_logits.shape[0] > 1 else dcfg.n_students
     loss = kd_loss(teacher_logits, train.y, dcfg.T, dcfg.alpha, dcfg.one_sided)
-    return fit(make(S, group), train, cfg, loss, quiet=quiet, steps=dcfg.steps, desc=f"distill {group}")
+    return fit(make(S, group), train, distill_phase(cfg, dcfg), loss, quiet=quiet, steps=dcfg.steps,
+               desc=f"distill {group}")
+
+
+def label_control(make: Make, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
+    """The control for every distillation result: n_students fresh models trained on the hard labels
+    with the distillation phase's optimiser and step budget. If these gain as much as the students,
+    the optimiser, not the teacher, did it."""
+    return fit(make(dcfg.n_students, 4), train, distill_phase(cfg, dcfg), quiet=quiet, steps=dcfg.steps,
+               desc="label control")
 
 
 def kd(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):

@@ -104,7 +104,7 @@ def phi_trajectories(hist: pd.DataFrame, path: Path, repeat: int = 0, models=(0,
 
 
 METHOD_COLORS = {"single": "#7f7f7f", "ensemble": "#1f77b4", "kd": "#2ca02c", "kd_ensemble": "#98df8a",
-                 "self_distill": "#ff7f0e", "train_average": "#9467bd"}
+                 "self_distill": "#ff7f0e", "label_control": "#c7c7c7", "train_average": "#9467bd"}
 FAMILY_NAMES = {"nn": "network", "ntk": "linearised (NTK)", "rf": "random features"}
 
 

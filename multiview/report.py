@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-METHOD_ORDER = ["single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher", "train_average"]
+METHOD_ORDER = ["single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher", "label_control",
+                "train_average"]
 
 
 def per_repeat(results: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as Fn
 from tqdm.auto import tqdm
 
-from .config import Int, Real, knob, validate_fields
+from .config import Choice, Int, Real, knob, validate_fields
 from .data import Dataset, drop_views
 
 
@@ -36,6 +36,9 @@ class TrainConfig:
     fit_margin: float = knob(1.0, Real(0, 1e6), "stop a model once every training margin is >= this")
     batch_size: int = knob(0, Int(0, 10_000_000), "mini-batch size; 0 = full batch")
     log_every: int = knob(10, Int(1, 10_000_000), "steps between history records")
+    normalise: str = knob("class", Choice(("class", "tensor")), "normalised step per (model, class) over all its "
+                          "parameters (class), or separately per parameter tensor (tensor: in the d -> inf limit the "
+                          "feature coordinates W and the memorising noise coordinates C get their own step)")
     label_smoothing: float = knob(0.0, Real(0, 1, hi_open=True), "epsilon of label smoothing on hard-label losses")
     view_dropout: float = knob(0.0, Real(0, 1), "augmentation: per step, each multi-view training sample loses "
                                "the patches of one random view with this probability")
@@ -94,17 +97,24 @@ def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool 
 
     shared=True takes one step per class for all K models together (they form one predictor).
     active: (K,) bool, models still training."""
-    sq = 0.0
-    for t, dim in zip(model.tensors(), model.class_dims):
+    def block_sq(t, dim):  # (K, k): squared gradient norm of each (model, class) block of tensor t
         g = t.grad.square()
         if g.dim() > dim + 1:  # contiguous trailing axes first, then the ones before the class axis
             g = g.sum(dim=tuple(range(dim + 1, g.dim())))
-        sq = sq + (g.sum(dim=tuple(range(1, dim))) if dim > 1 else g)   # (K, k)
-    if shared:
-        sq = sq.sum(0, keepdim=True).expand_as(sq)
-    lr = (cfg.step_size / sq.sqrt().clamp(min=1e-30)).clamp(cfg.lr_min, cfg.lr_max) * active[:, None]
+        return g.sum(dim=tuple(range(1, dim))) if dim > 1 else g
+
+    def rate(sq):
+        if shared:
+            sq = sq.sum(0, keepdim=True).expand_as(sq)
+        return (cfg.step_size / sq.sqrt().clamp(min=1e-30)).clamp(cfg.lr_min, cfg.lr_max) * active[:, None]
+
+    pairs = list(zip(model.tensors(), model.class_dims))
+    if cfg.normalise == "tensor":
+        rates = [rate(block_sq(t, dim)) for t, dim in pairs]
+    else:
+        rates = [rate(sum(block_sq(t, dim) for t, dim in pairs))] * len(pairs)
     with torch.no_grad():
-        for t, dim in zip(model.tensors(), model.class_dims):
+        for (t, dim), lr in zip(pairs, rates):
             shape = [lr.shape[0]] + [1] * (t.dim() - 1)
             shape[dim] = lr.shape[1]
             t.addcmul_(lr.reshape(shape), t.grad, value=-1.0)

@@ -100,8 +100,8 @@ def test_a_diverging_run_stops_naming_the_step_and_writes_nothing(tmp_path, caps
     import multiview.train as T
     real = T.cross_entropy
 
-    def faulty(y):
-        loss, calls = real(y), [0]
+    def faulty(y, *args):
+        loss, calls = real(y, *args), [0]
 
         def fn(F, idx):
             calls[0] += 1

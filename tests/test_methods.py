@@ -127,7 +127,7 @@ def test_every_method_runs_for_every_family_and_is_deterministic():
                             {"data": "multiview", "repeat": 0})[0]
         assert rows == again
         methods = {r["method"] for r in rows}
-        assert methods == {"single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher",
+        assert methods == {"single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher", "label_control",
                        "train_average"}
         assert all(0 <= r["accuracy"] <= 1 for r in rows)
         assert [s["n_members"] for s in sizes if s["split"] == "test"] == [1, 2, 3]

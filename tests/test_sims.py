@@ -83,7 +83,7 @@ def test_ensemble_vs_ntk_end_to_end_on_a_tiny_config(tmp_path):
     df = pd.read_csv(out / "results.csv")
     assert set(df.family) == {"nn", "ntk", "rf"} and set(df.data) == {"multiview", "gaussian"}
     assert set(df.repeat) == {0, 1}
-    assert set(df.method) == {"single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher",
+    assert set(df.method) == {"single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher", "label_control",
                        "train_average"}
     assert set(df[df.data == "multiview"].split) == {"train", "test", "test_multi", "test_single"}
     assert set(df[df.data == "gaussian"].split) == {"train", "test"}
