@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: headline lottery kd-regime baseline-width train-average-variants sweep-example figures test \
-        benchmark benchmark-quick notebook clean
+        benchmark benchmark-quick notebook clean explanation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,17 @@ train-average-variants: $(VENV)/.installed
 
 # an example sweep: the headline's networks as the single-view fraction mu varies
 sweep-example: $(VENV)/.installed
-	$(BIN)/python sims/sweep.py --out figures/sweep_mu --grid data.mu=0.05,0.1,0.2,0.4 repeats=2 $(ARGS)
+	$(BIN)/python sims/sweep.py --out figures/sweep_mu --grid data.mu=0.05,0.1,0.2 repeats=2 methods=single,ensemble,kd $(ARGS)
+
+# the explanation experiments: ensemble size, dark knowledge, generations, view dropout, real digits
+explanation: $(VENV)/.installed
+	for s in ensemble_size self_distillation view_dropout dark_knowledge real_digits; do \
+	  $(BIN)/python sims/$$s.py $(ARGS) || exit 1; \
+	done
 
 # every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
 # cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.
-figures: lottery headline kd-regime baseline-width train-average-variants sweep-example
+figures: lottery headline kd-regime baseline-width train-average-variants sweep-example explanation
 
 benchmark-quick: $(VENV)/.installed
 	$(BIN)/python benchmarks/speed.py --quick

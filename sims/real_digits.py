@@ -41,7 +41,7 @@ def run(cfg: RealDigitsConfig, out: Path, device: str, quiet: bool, store=None) 
 
 
 def main(argv=None) -> None:
-    cli.main(RealDigitsConfig(), run, __doc__, default_out="figures/real_digits", argv=argv)
+    cli.main(RealDigitsConfig(repeats=2), run, __doc__, default_out="figures/real_digits", argv=argv)
 
 
 if __name__ == "__main__":
