@@ -168,3 +168,35 @@ def test_view_dropout_removes_one_own_view_of_multi_view_samples_only():
     off[torch.arange(200), 2 * train.y] = off[torch.arange(200), 2 * train.y + 1] = False
     assert torch.equal(kept[off], train.X[..., :F].sum(1)[off])        # dark features untouched
     assert torch.equal(drop_views(train, 0.0, torch.Generator()).X, train.X)
+
+
+def test_normalised_step_moves_each_block_by_eta_jointly_or_per_tensor():
+    """class: each (model, class) block of W and C together moves by eta; tensor: each tensor's block
+    moves by eta on its own (unless the learning rate hits its clamp)."""
+    from dataclasses import replace as rep
+
+    from multiview.train import normalised_step
+    train, _ = generate(DataConfig(k=3, P=8, n_train=20, n_test=1), 0)
+    p = init(ModelConfig(m=2), 2, 3, train, seed=0)
+    p.W.grad, p.C.grad = torch.randn_like(p.W), 3 * torch.randn_like(p.C)
+    cfg = TrainConfig(step_size=0.5, lr_min=1e-9, lr_max=1e9)
+    for mode in ("class", "tensor"):
+        q = p.detach()
+        q.W.grad, q.C.grad = p.W.grad, p.C.grad
+        normalised_step(q, rep(cfg, normalise=mode), torch.ones(2, dtype=torch.bool))
+        dW = (q.W - p.W).square().sum(dim=(2, 3))                      # (K, k)
+        dC = (q.C - p.C).square().sum(dim=(1, 3, 4))
+        if mode == "class":
+            assert torch.allclose((dW + dC).sqrt(), torch.full((2, 3), 0.5), rtol=1e-4)
+        else:
+            assert torch.allclose(dW.sqrt(), torch.full((2, 3), 0.5), rtol=1e-4)
+            assert torch.allclose(dC.sqrt(), torch.full((2, 3), 0.5), rtol=1e-4)
+
+
+def test_label_control_trains_on_labels_with_the_distillation_optimiser():
+    cfg = override(HeadlineConfig(), TINY)
+    train, _ = repeat_data(cfg, 0)
+    ctrl, hist = M.label_control(maker("nn", cfg, 3, train, 0), train, cfg.train, cfg.distill)
+    assert ctrl.K == cfg.distill.n_students and (hist.stopped_at == cfg.distill.steps).all()
+    assert M.distill_phase(cfg.train, cfg.distill).step_size == cfg.distill.step_size
+    assert M.distill_phase(cfg.train, cfg.distill).normalise == cfg.distill.normalise
