@@ -60,6 +60,19 @@ class Choice:
         return "one of " + ", ".join(map(str, self.options))
 
 
+@dataclass(frozen=True)
+class ListOf:
+    """A comma-separated list of distinct items from `options` (e.g. families=nn,rf)."""
+    options: tuple
+
+    def __contains__(self, v) -> bool:
+        items = v.split(",") if isinstance(v, str) else []
+        return bool(items) and all(i in self.options for i in items) and len(set(items)) == len(items)
+
+    def __str__(self) -> str:
+        return "a comma-separated list of distinct items from " + ", ".join(map(str, self.options))
+
+
 def knob(default, allowed, help: str):
     """A config field with its allowed values and a one-line help."""
     return field(default=default, metadata={"allowed": allowed, "help": help})

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import torch
 
 from .baselines import NTKConfig, RFConfig
-from .config import Int, Real, fail, knob, validate_fields
+from .config import Int, ListOf, Real, fail, knob, validate_fields
+from .experiment import FAMILIES, METHODS
 from .data import Dataset
 from .methods import DistillConfig
 from .model import ModelConfig
@@ -48,18 +49,13 @@ class RealDigitsConfig:
     rf: RFConfig = field(default_factory=RFConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
-    families: str = knob("nn,ntk,rf", None, "comma-separated families to run: nn, ntk, rf")
-    methods: str = knob("single,ensemble,kd,self_distill,label_control,train_average", None, "comma-separated methods")
+    families: str = knob(",".join(FAMILIES), ListOf(FAMILIES), "families to run")
+    methods: str = knob(",".join(METHODS), ListOf(METHODS), "methods to run")
     seed: int = knob(0, Int(0, 2**62), "master seed: the train/test split and every init follow from it")
     repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh split and seeds)")
 
     def __post_init__(self):
-        from .experiment import FAMILIES, METHODS
         validate_fields(self)
-        for key, allowed in (("families", FAMILIES), ("methods", METHODS)):
-            items = getattr(self, key).split(",")
-            if any(i not in allowed for i in items) or len(set(items)) != len(items):
-                fail(key, getattr(self, key), "a comma-separated list from " + ", ".join(allowed))
 
 
 def patches(images: torch.Tensor, patch: int, stride: int) -> torch.Tensor:

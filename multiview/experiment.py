@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from .baselines import NTKConfig, RFConfig
 from .cache import Store, code_version, script_file, unit_key
-from .config import Int, fail, knob, to_dict, validate_fields
+from .config import Int, ListOf, fail, knob, to_dict, validate_fields
 from .data import DataConfig, Dataset, generate
 from .methods import DistillConfig
 from .config import override
@@ -53,18 +53,15 @@ class HeadlineConfig:
     rf: RFConfig = field(default_factory=RFConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
-    families: str = knob("nn,ntk,rf", None, "comma-separated families to run: nn, ntk, rf")
-    datasets: str = knob("multiview,gaussian", None, "comma-separated data sets: multiview (data.*), gaussian (control.*)")
-    methods: str = knob(",".join(METHODS), None, "comma-separated methods to run (ensemble and kd use the singles)")
+    families: str = knob(",".join(FAMILIES), ListOf(FAMILIES), "families to run")
+    datasets: str = knob("multiview,gaussian", ListOf(("multiview", "gaussian")),
+                         "data sets: multiview (data.*), gaussian (control.*)")
+    methods: str = knob(",".join(METHODS), ListOf(METHODS), "methods to run (ensemble and kd use the singles)")
     seed: int = knob(0, Int(0, 2**62), "master seed: every random draw follows from it")
     repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh data and seeds)")
 
     def __post_init__(self):
         validate_fields(self)
-        for key, allowed in (("families", FAMILIES), ("datasets", ("multiview", "gaussian")), ("methods", METHODS)):
-            items = getattr(self, key).split(",")
-            if not items or any(i not in allowed for i in items) or len(set(items)) != len(items):
-                fail(key, getattr(self, key), "a comma-separated list from " + ", ".join(allowed))
         if self.control.kind != "gaussian":
             fail("control.kind", self.control.kind, "gaussian (the control data set)")
 
