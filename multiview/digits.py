@@ -11,14 +11,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .baselines import NTKConfig, RFConfig
-from .config import Int, ListOf, Real, fail, knob, validate_fields
-from .experiment import FAMILIES, METHODS
+from .config import Int, Real, fail, knob, validate_fields
 from .data import Dataset
-from .methods import DistillConfig
-from .model import ModelConfig
+from .experiment import LearnersConfig
 from .seeding import generator
-from .train import TrainConfig
 
 N_DIGITS = 1797
 
@@ -42,20 +38,9 @@ class DigitsConfig:
 
 
 @dataclass(frozen=True)
-class RealDigitsConfig:
+class RealDigitsConfig(LearnersConfig):
+    """Every headline family and method on the digits."""
     data: DigitsConfig = field(default_factory=DigitsConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    ntk: NTKConfig = field(default_factory=NTKConfig)
-    rf: RFConfig = field(default_factory=RFConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    distill: DistillConfig = field(default_factory=DistillConfig)
-    families: str = knob(",".join(FAMILIES), ListOf(FAMILIES), "families to run")
-    methods: str = knob(",".join(METHODS), ListOf(METHODS), "methods to run")
-    seed: int = knob(0, Int(0, 2**62), "master seed: the train/test split and every init follow from it")
-    repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh split and seeds)")
-
-    def __post_init__(self):
-        validate_fields(self)
 
 
 def patches(images: torch.Tensor, patch: int, stride: int) -> torch.Tensor:

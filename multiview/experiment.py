@@ -44,24 +44,33 @@ def _gaussian_control() -> DataConfig:
 
 
 @dataclass(frozen=True)
-class HeadlineConfig:
-    """The headline: families x methods on multi-view data and on the Gaussian control."""
-    data: DataConfig = field(default_factory=DataConfig)
-    control: DataConfig = field(default_factory=_gaussian_control)
+class LearnersConfig:
+    """What every headline-style experiment trains and how: the families' models, training,
+    distillation, which families and methods run, the master seed and the repeats."""
     model: ModelConfig = field(default_factory=ModelConfig)
     ntk: NTKConfig = field(default_factory=NTKConfig)
     rf: RFConfig = field(default_factory=RFConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     families: str = knob(",".join(FAMILIES), ListOf(FAMILIES), "families to run")
-    datasets: str = knob("multiview,gaussian", ListOf(("multiview", "gaussian")),
-                         "data sets: multiview (data.*), gaussian (control.*)")
     methods: str = knob(",".join(METHODS), ListOf(METHODS), "methods to run (ensemble and kd use the singles)")
     seed: int = knob(0, Int(0, 2**62), "master seed: every random draw follows from it")
     repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh data and seeds)")
 
     def __post_init__(self):
         validate_fields(self)
+
+
+@dataclass(frozen=True)
+class HeadlineConfig(LearnersConfig):
+    """The headline: families x methods on multi-view data and on the Gaussian control."""
+    data: DataConfig = field(default_factory=DataConfig)
+    control: DataConfig = field(default_factory=_gaussian_control)
+    datasets: str = knob("multiview,gaussian", ListOf(("multiview", "gaussian")),
+                         "data sets: multiview (data.*), gaussian (control.*)")
+
+    def __post_init__(self):
+        super().__post_init__()
         if self.control.kind != "gaussian":
             fail("control.kind", self.control.kind, "gaussian (the control data set)")
 
@@ -266,3 +275,13 @@ def kd_variants(cfg: HeadlineConfig, variants: list, r: int, device="cpu", quiet
                           "teacher_dark_logit": t_dark, "student_dark_logit": s_dark}
                          for x in accuracy_rows(F_tr, F_te, train, test, method=method, **lab)]
     return pd.DataFrame(rows)
+
+
+def kd_sweep(cfg: HeadlineConfig, sweeps: dict, r: int, device="cpu", quiet=True) -> pd.DataFrame:
+    """kd_variants over one-knob sweeps {key: values}: one variant per (key, value), with `knob` and
+    `value` columns (variants that resolve to the same config share their runs)."""
+    variants = [(f"{key}={v}", [f"{key}={v}"]) for key, values in sweeps.items() for v in values]
+    df = kd_variants(cfg, variants, r, device, quiet)
+    df[["knob", "value"]] = df.variant.str.split("=", n=1, expand=True)
+    df["value"] = df.value.astype(float)
+    return df

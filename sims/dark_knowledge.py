@@ -16,7 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from multiview import cli, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, kd_variants, run_repeats  # noqa: E402
+from multiview.experiment import HeadlineConfig, kd_sweep, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 
 SWEEPS = {  # the default of each knob is in its list: that run is shared by every panel
@@ -27,15 +27,8 @@ SWEEPS = {  # the default of each knob is in its list: that run is shared by eve
 }
 
 
-def variants() -> list:
-    return [(f"{key}={v}", [f"{key}={v}"]) for key, values in SWEEPS.items() for v in values]
-
-
 def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
-    df = kd_variants(cfg, variants(), r, device, quiet)
-    df[["knob", "value"]] = df.variant.str.split("=", n=1, expand=True)
-    df["value"] = df.value.astype(float)
-    return {"results": df}
+    return {"results": kd_sweep(cfg, SWEEPS, r, device, quiet)}
 
 
 def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:

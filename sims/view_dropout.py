@@ -17,17 +17,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from multiview import cli, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, kd_variants, run_repeats  # noqa: E402
+from multiview.experiment import HeadlineConfig, kd_sweep, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 
 P_DROP = (0.0, 0.1, 0.25, 0.5)
 
 
 def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
-    df = kd_variants(cfg, [(f"train.view_dropout={p}", [f"train.view_dropout={p}"]) for p in P_DROP],
-                     r, device, quiet)
-    df["knob"], df["value"] = "train.view_dropout", df.variant.str.split("=").str[1].astype(float)
-    return {"results": df}
+    return {"results": kd_sweep(cfg, {"train.view_dropout": P_DROP}, r, device, quiet)}
 
 
 def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
