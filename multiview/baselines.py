@@ -11,13 +11,13 @@ rf   Random features: k-independent filters frozen at a random init, features
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from .config import Int, Real, knob, validate_fields
 from .data import Dataset
-from .model import ModelConfig, Params, init, preactivations, srelu
+from .model import ModelConfig, Params, init, noise_coordinates, preactivations, srelu
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,28 @@ def _srelu_grad(z: torch.Tensor, q: int, varrho: float) -> torch.Tensor:
     return (z.clamp(0.0, varrho) / varrho).pow(q - 1)
 
 
+class _LastData:
+    """The frozen part of a baseline's forward pass, kept for the last (data, frozen weights) pair:
+    full-batch training meets the same data set at every step, so it is computed once per fit."""
+
+    def __init__(self):
+        self.key, self.value = None, None
+
+    def get(self, data: Dataset, frozen, compute):
+        if self.key is None or self.key[0] is not data or self.key[1] is not frozen:
+            with torch.no_grad():
+                self.key, self.value = (data, frozen), compute()
+        return self.value
+
+
 @dataclass
 class Linearised:
     """K linearised networks. params: the trained weights; init: W0 (frozen)."""
     params: Params
     init: Params
     centred: bool = True
-    class_dims = (1, 2)
+    class_dims = (1, 3)
+    _frozen: _LastData = field(default_factory=_LastData, repr=False, compare=False)
 
     @property
     def K(self) -> int:
@@ -58,13 +73,26 @@ class Linearised:
     def tensors(self):
         return self.params.tensors()
 
-    def logits(self, data: Dataset) -> torch.Tensor:
-        cfg = self.params.cfg
-        with torch.no_grad():
+    def features(self, data: Dataset):
+        """sReLU'(<w0, x_p>) (K, N, k, P, m); the closed-form features sum_p sReLU'(<w0, x_p>) x_p
+        (K, N, k, m, D); F(W0) (K, N, k) or None when centred."""
+        def compute():
+            cfg = self.init.cfg
             z0 = preactivations(self.init, data)
             grad0 = _srelu_grad(z0, cfg.q, cfg.varrho)
+            feats = torch.einsum("bnkpm,npd->bnkmd", grad0, data.X)
             F0 = None if self.centred else srelu(z0, cfg.q, cfg.varrho).sum(dim=(3, 4))
-        F = (grad0 * (preactivations(self.params, data) - z0)).sum(dim=(3, 4))
+            return grad0, feats, F0
+        return self._frozen.get(data, self.init, compute)
+
+    def logits(self, data: Dataset) -> torch.Tensor:
+        """F(W0) + sum_{r,p} sReLU'(<w0_r, x_p>) <w_r - w0_r, x_p>. In the d -> inf limit a training
+        patch's noise coordinate adds s (C - C0); fresh test noise meets only the init, so it cancels."""
+        grad0, feats, F0 = self.features(data)
+        F = torch.einsum("bnkmd,bkmd->bnk", feats, self.params.W - self.init.W)
+        if self.params.C is not None and data.noise_rows is not None:
+            dC = noise_coordinates(self.params.C - self.init.C, data.noise_rows)
+            F = F + data.noise_norm * (grad0 * dC.transpose(2, 3)).sum(dim=(3, 4))
         return F if F0 is None else F + F0
 
     def phi(self) -> torch.Tensor:
@@ -75,6 +103,11 @@ class Linearised:
 
     def select(self, idx) -> "Linearised":
         return Linearised(self.params.select(idx), self.init.select(idx), self.centred)
+
+    @staticmethod
+    def cat(parts: list["Linearised"]) -> "Linearised":
+        return Linearised(Params.cat([p.params for p in parts]), Params.cat([p.init for p in parts]),
+                          parts[0].centred)
 
 
 def init_ntk(cfg: NTKConfig, net: ModelConfig, K: int, k: int, train: Dataset, seed: int, device="cpu"):
@@ -89,6 +122,7 @@ class RandomFeatures:
     filters: Params
     A: torch.Tensor
     class_dims = (1,)
+    _frozen: _LastData = field(default_factory=_LastData, repr=False, compare=False)
 
     @property
     def K(self) -> int:
@@ -100,8 +134,8 @@ class RandomFeatures:
     def features(self, data: Dataset) -> torch.Tensor:
         """phi_r(X) = sum_p sReLU(<w_r, x_p>): (K, N, M)."""
         cfg = self.filters.cfg
-        with torch.no_grad():
-            return srelu(preactivations(self.filters, data), cfg.q, cfg.varrho).sum(dim=3)[:, :, 0]
+        return self._frozen.get(data, self.filters, lambda: srelu(
+            preactivations(self.filters, data), cfg.q, cfg.varrho).sum(dim=3)[:, :, 0])
 
     def logits(self, data: Dataset) -> torch.Tensor:
         return torch.einsum("knm,kcm->knc", self.features(data), self.A)
@@ -111,6 +145,10 @@ class RandomFeatures:
 
     def select(self, idx) -> "RandomFeatures":
         return RandomFeatures(self.filters.select(idx), self.A[torch.as_tensor(idx).reshape(-1)])
+
+    @staticmethod
+    def cat(parts: list["RandomFeatures"]) -> "RandomFeatures":
+        return RandomFeatures(Params.cat([p.filters for p in parts]), torch.cat([p.A for p in parts]))
 
 
 def init_rf(cfg: RFConfig, net: ModelConfig, K: int, k: int, train: Dataset, seed: int, device="cpu"):

@@ -189,17 +189,23 @@ def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: d
                 curve = M.ensemble_size_curve(F_te[:, mask], test.y[mask])
                 sizes.extend({**lab, "n_members": n + 1, "split": split, "accuracy": a}
                              for n, a in enumerate(curve.tolist()))
+    phases = []  # every distillation phase of this family, trained as one batch
     if "kd" in want:
-        students = M.kd(make, teachers, train, cfg.train, cfg.distill, quiet)[0]
-        record_models("kd", students)
-        if students.K > 1:  # the paper's Figure 6: an ensemble of KD students
-            record("kd_ensemble", M.ensemble_logits(students, train), M.ensemble_logits(students, test))
+        phases.append(M.kd_phase(teachers, train, cfg.distill))
     if "self_distill" in want:
-        sd, _ = M.self_distill(make, teachers, train, cfg.train, cfg.distill, quiet)
-        record_models("self_distill", sd)
-        record_models("self_distill_teacher", teachers.select(range(sd.K)))
+        phases.append(M.self_distill_phase(teachers, train, cfg.distill))
     if "label_control" in want:
-        record_models("label_control", M.label_control(make, train, cfg.train, cfg.distill, quiet)[0])
+        phases.append(M.label_phase("label_control", 4, train, cfg.train, cfg.distill))
+    students = M.train_phases(make, phases, train, cfg.train, cfg.distill, quiet)[0] if phases else {}
+    if "kd" in students:
+        record_models("kd", students["kd"])
+        if students["kd"].K > 1:  # the paper's Figure 6: an ensemble of KD students
+            record("kd_ensemble", M.ensemble_logits(students["kd"], train), M.ensemble_logits(students["kd"], test))
+    if "self_distill" in students:
+        record_models("self_distill", students["self_distill"])
+        record_models("self_distill_teacher", teachers.select(range(students["self_distill"].K)))
+    if "label_control" in students:
+        record_models("label_control", students["label_control"])
     if "train_average" in want:
         avg, _ = M.train_average(make, train, cfg.train, cfg.distill, quiet)
         with torch.no_grad():

@@ -19,7 +19,7 @@ import torch.nn.functional as Fn
 
 from .config import Choice, Int, Real, knob, validate_fields
 from .data import Dataset
-from .train import AVERAGES, TrainConfig, fit
+from .train import AVERAGES, LossFn, TrainConfig, cross_entropy, fit
 
 Make = Callable[[int, int], object]   # (K, group) -> fresh predictor of K models
 
@@ -89,35 +89,79 @@ def distill_phase(cfg: TrainConfig, dcfg: DistillConfig) -> TrainConfig:
     return replace(cfg, step_size=dcfg.step_size, normalise=dcfg.normalise)
 
 
+@dataclass(frozen=True)
+class Phase:
+    """`n` fresh students of seed group `group`, trained on `loss`: their logits (n, B, k), idx -> (n,)."""
+    name: str
+    group: int
+    n: int
+    loss: LossFn
+
+
+def soft_phase(name: str, group: int, teacher_logits: torch.Tensor, train: Dataset, dcfg: DistillConfig) -> Phase:
+    """Students on a teacher's soft targets: one per teacher row, or n_students for one teacher."""
+    S = teacher_logits.shape[0] if teacher_logits.shape[0] > 1 else dcfg.n_students
+    return Phase(name, group, S, kd_loss(teacher_logits, train.y, dcfg.T, dcfg.alpha, dcfg.one_sided))
+
+
+def label_phase(name: str, group: int, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig) -> Phase:
+    """n_students students on the hard labels (the control for every distillation result)."""
+    return Phase(name, group, dcfg.n_students, cross_entropy(train.y, cfg.label_smoothing))
+
+
+def train_phases(make: Make, phases: list[Phase], train: Dataset, cfg: TrainConfig, dcfg: DistillConfig,
+                 quiet=True) -> tuple[dict, object]:
+    """Every phase's students as ONE batch: one fit of dcfg.steps steps with the distillation
+    optimiser. Each model's step is normalised on its own and training has a fixed length, so a
+    student's trajectory does not depend on the batch it is in; batching only saves time.
+    Returns ({phase name: its students}, the batch's History)."""
+    parts = [make(p.n, p.group) for p in phases]
+    bounds = torch.tensor([0] + [p.n for p in phases]).cumsum(0).tolist()
+
+    def loss(F, idx):
+        return torch.cat([p.loss(F[a:b], idx) for p, a, b in zip(phases, bounds, bounds[1:])])
+
+    trained, hist = fit(type(parts[0]).cat(parts), train, distill_phase(cfg, dcfg), loss, quiet=quiet,
+                        steps=dcfg.steps, desc="distill " + ",".join(p.name for p in phases))
+    return {p.name: trained.select(range(a, b)) for p, a, b in zip(phases, bounds, bounds[1:])}, hist
+
+
 def distill(make: Make, teacher_logits: torch.Tensor, train: Dataset, cfg: TrainConfig,
             dcfg: DistillConfig, group: int, quiet=True):
     """Fresh students (one per teacher row, or n_students for one teacher) trained on soft targets
-    for dcfg.steps steps with the distillation phase's optimiser."""
-    S = teacher_logits.shape[0] if teacher_logits.shape[0] > 1 else dcfg.n_students
-    loss = kd_loss(teacher_logits, train.y, dcfg.T, dcfg.alpha, dcfg.one_sided)
-    return fit(make(S, group), train, distill_phase(cfg, dcfg), loss, quiet=quiet, steps=dcfg.steps,
-               desc=f"distill {group}")
+    for dcfg.steps steps with the distillation phase's optimiser. Returns (students, History)."""
+    return _one(make, soft_phase("kd", group, teacher_logits, train, dcfg), train, cfg, dcfg, quiet)
+
+
+def kd_phase(teachers, train: Dataset, dcfg: DistillConfig) -> Phase:
+    """n_students students distilled from the ensemble of all teachers."""
+    return soft_phase("kd", 1, ensemble_logits(teachers, train), train, dcfg)
+
+
+def self_distill_phase(teachers, train: Dataset, dcfg: DistillConfig) -> Phase:
+    """Student i distils from teacher i alone, for the first n_students teachers."""
+    with torch.no_grad():
+        t = teachers.select(range(min(dcfg.n_students, teachers.K))).logits(train)
+    return soft_phase("self_distill", 2, t, train, dcfg)
+
+
+def _one(make, phase, train, cfg, dcfg, quiet):
+    out, hist = train_phases(make, [phase], train, cfg, dcfg, quiet)
+    return out[phase.name], hist
 
 
 def label_control(make: Make, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
-    """The control for every distillation result: n_students fresh models trained on the hard labels
-    with the distillation phase's optimiser and step budget. If these gain as much as the students,
-    the optimiser, not the teacher, did it."""
-    return fit(make(dcfg.n_students, 4), train, distill_phase(cfg, dcfg), quiet=quiet, steps=dcfg.steps,
-               desc="label control")
+    """The control: hard labels with the distillation optimiser and step budget. If these gain as much
+    as the students, the optimiser, not the teacher, did it."""
+    return _one(make, label_phase("label_control", 4, train, cfg, dcfg), train, cfg, dcfg, quiet)
 
 
 def kd(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
-    """n_students students distilled from the ensemble of all teachers."""
-    return distill(make, ensemble_logits(teachers, train), train, cfg, dcfg, group=1, quiet=quiet)
+    return _one(make, kd_phase(teachers, train, dcfg), train, cfg, dcfg, quiet)
 
 
 def self_distill(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
-    """Student i distils from teacher i alone, for the first n_students teachers."""
-    S = min(dcfg.n_students, teachers.K)
-    with torch.no_grad():
-        t = teachers.select(range(S)).logits(train)
-    return distill(make, t, train, cfg, dcfg, group=2, quiet=quiet)
+    return _one(make, self_distill_phase(teachers, train, dcfg), train, cfg, dcfg, quiet)
 
 
 def born_again(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, generations: int,

@@ -98,9 +98,10 @@ def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool 
     shared=True takes one step per class for all K models together (they form one predictor).
     active: (K,) bool, models still training."""
     def block_sq(t, dim):  # (K, k): squared gradient norm of each (model, class) block of tensor t
-        g = t.grad.square()
-        if g.dim() > dim + 1:  # contiguous trailing axes first, then the ones before the class axis
-            g = g.sum(dim=tuple(range(dim + 1, g.dim())))
+        g = t.grad
+        if g.dim() > dim + 1:  # contiguous trailing axes first (one pass, no copy), then the ones before
+            g = torch.linalg.vector_norm(g, dim=tuple(range(dim + 1, g.dim())))
+        g = g.square()
         return g.sum(dim=tuple(range(1, dim))) if dim > 1 else g
 
     def rate(sq):

@@ -63,7 +63,7 @@ def _dense_twin(train: Dataset, params: Params, d: int, gen) -> tuple[Dataset, P
     K, k, m, _ = params.W.shape
     R = torch.randn(K, k, m, d - F, generator=gen, dtype=torch.float64) * params.cfg.init_std
     W = torch.cat([params.W, R], dim=-1)
-    C = torch.einsum("kcmd,npd->kncpm", R, E)  # the layout of Params.C: (K, N, k, P, m)
+    C = torch.einsum("kcmd,npd->knpcm", R, E)  # the layout of Params.C: (K, N, P, k, m)
     dense = Dataset(X, train.y, train.single_view, train.view, train.feature_weight, train.patch_feature)
     return dense, Params(W, None, params.cfg, params.seed), Params(params.W, C, params.cfg, params.seed)
 

@@ -185,7 +185,7 @@ def test_normalised_step_moves_each_block_by_eta_jointly_or_per_tensor():
         q.W.grad, q.C.grad = p.W.grad, p.C.grad
         normalised_step(q, rep(cfg, normalise=mode), torch.ones(2, dtype=torch.bool))
         dW = (q.W - p.W).square().sum(dim=(2, 3))                      # (K, k)
-        dC = (q.C - p.C).square().sum(dim=(1, 3, 4))
+        dC = (q.C - p.C).square().sum(dim=(1, 2, 4))
         if mode == "class":
             assert torch.allclose((dW + dC).sqrt(), torch.full((2, 3), 0.5), rtol=1e-4)
         else:
@@ -200,3 +200,20 @@ def test_label_control_trains_on_labels_with_the_distillation_optimiser():
     assert ctrl.K == cfg.distill.n_students and (hist.stopped_at == cfg.distill.steps).all()
     assert M.distill_phase(cfg.train, cfg.distill).step_size == cfg.distill.step_size
     assert M.distill_phase(cfg.train, cfg.distill).normalise == cfg.distill.normalise
+
+
+def test_students_batched_across_phases_train_as_if_alone():
+    cfg = override(HeadlineConfig(), TINY + ["distill.steps=30"])
+    train, _ = repeat_data(cfg, 0)
+    for family in ("nn", "ntk", "rf"):
+        make = maker(family, cfg, 3, train, 0)
+        teachers = M.single(make, train, cfg.train)[0]
+        phases = [M.kd_phase(teachers, train, cfg.distill), M.self_distill_phase(teachers, train, cfg.distill),
+                  M.label_phase("label_control", 4, train, cfg.train, cfg.distill)]
+        together = M.train_phases(make, phases, train, cfg.train, cfg.distill)[0]
+        alone = {"kd": M.kd(make, teachers, train, cfg.train, cfg.distill)[0],
+                 "self_distill": M.self_distill(make, teachers, train, cfg.train, cfg.distill)[0],
+                 "label_control": M.label_control(make, train, cfg.train, cfg.distill)[0]}
+        for name, models in alone.items():
+            for a, b in zip(together[name].tensors(), models.tensors()):
+                assert torch.allclose(a, b, rtol=1e-4, atol=1e-6), (family, name)

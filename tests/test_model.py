@@ -1,7 +1,8 @@
+import pytest
 import torch
 
 from multiview.data import DataConfig, generate
-from multiview.model import ModelConfig, Params, init, logits, phi, srelu
+from multiview.model import ModelConfig, Params, init, logits, phi, preactivations, srelu
 from multiview.train import TrainConfig, fit
 
 
@@ -63,17 +64,30 @@ def test_phi_reads_each_class_filters_on_its_own_views():
     assert ph[0, 1, 1] == 2.5 and ph[0, 0].abs().max() == 0 and ph[0, 1, 0] == 0
 
 
-def test_fused_pooled_srelu_matches_autograd_through_srelu():
-    from multiview.model import pooled_srelu
-    z = (torch.randn(2, 5, 3, 4, 2, dtype=torch.float64) * 0.2).requires_grad_(True)
-    ref = srelu(z, 4, 0.1).sum(dim=(3, 4))
-    got = pooled_srelu(z, 4, 0.1)
-    assert torch.allclose(got, ref)
+@pytest.mark.parametrize("noise", ["limit", "isotropic"])
+def test_blocked_logits_match_autograd_through_srelu(noise, monkeypatch):
+    """The cache-blocked forward/backward equals plain autograd through sReLU, for blocks of every size."""
+    import multiview.model as mm
+    train, test = _data(noise)
+    p = init(ModelConfig(m=3, init_std=0.05), 2, 3, train, seed=1)
+    W = p.W.double().requires_grad_(True)
+    C = None if p.C is None else p.C.double().requires_grad_(True)
+    params = Params(W, C, p.cfg, p.seed)
+    train.X = train.X.double()
+    ref = srelu(preactivations(params, train), 4, 0.1).sum(dim=(3, 4))
     w = torch.randn_like(ref)
-    (g_ref,) = torch.autograd.grad((ref * w).sum(), z)
-    (g_got,) = torch.autograd.grad((got * w).sum(), z)
-    assert torch.allclose(g_got, g_ref)
-    assert torch.autograd.gradcheck(lambda x: pooled_srelu(x, 3, 0.1), (z,))
+    g_ref = torch.autograd.grad((ref * w).sum(), params.tensors())
+    for chunk in (1, 100, 1 << 19):  # one sample per block, a few, all at once
+        monkeypatch.setattr(mm, "CHUNK_ELEMENTS", chunk)
+        got = logits(params, train)
+        assert torch.allclose(got, ref)
+        for a, b in zip(torch.autograd.grad((got * w).sum(), params.tensors()), g_ref):
+            assert torch.allclose(a, b)
+    Xs = train.X[:4]  # and the analytic backward passes a finite-difference check
+    inputs = [(torch.randn(1, 3, 1, Xs.shape[-1], dtype=torch.float64) * 0.05).requires_grad_(True)]
+    if C is not None:
+        inputs.append((torch.randn(1, 4, Xs.shape[1], 3, 1, dtype=torch.float64) * 0.05).requires_grad_(True))
+    assert torch.autograd.gradcheck(lambda W_, C_=None: mm._NetworkLogits.apply(Xs, W_, C_, 0.7, 3, 0.1), inputs)
 
 
 def test_mini_batch_training_reaches_the_same_fit_as_full_batch():
