@@ -102,6 +102,30 @@ def accuracy_rows(F_train, F_test, train, test, **labels) -> list[dict]:
 
 
 @torch.no_grad()
+def model_rows(models, train: Dataset, test: Dataset, **labels) -> list[dict]:
+    """accuracy_rows of K models, each row with its model's fraction of classes with both views learned."""
+    rows = accuracy_rows(models.logits(train), models.logits(test), train, test, **labels)
+    both = learned(models.phi()).all(-1).float().mean(-1).cpu()
+    return [{**r, "both_views": both[r["model"]].item()} for r in rows]
+
+
+@torch.no_grad()
+def generation_rows(chain: list, test: Dataset, **labels) -> list[dict]:
+    """Per generation g and model i of a born-again chain [gen 0, ..., gen G]: test accuracies, the
+    fraction of classes with both views, and the chain's coverage: the (class, view) pairs that model
+    i's line (its generation-0 teacher and each descendant) has learned so far."""
+    rows, seen = [], None
+    for g, models in enumerate(chain):
+        acc = accuracies(models.logits(test), test, train=False)
+        learn = learned(models.phi()).cpu()                    # (S, k, 2)
+        seen = learn if seen is None else seen | learn
+        rows += [{**labels, "generation": g, "model": i, "test": acc["test"][i].item(),
+                  "test_single": acc["test_single"][i].item(), "both_views": learn[i].all(-1).float().mean().item(),
+                  "chain_coverage": seen[i].float().mean().item()} for i in range(models.K)]
+    return rows
+
+
+@torch.no_grad()
 def view_rows(models, test: Dataset, repeat: int, **labels) -> list[dict]:
     """views.csv rows: Phi, the learned rule and the single-view accuracy of each (model, class, view)."""
     ph = models.phi().cpu()

@@ -12,7 +12,7 @@ Mutual / online distillation (`mutual`): peers trained together from scratch, ea
 Hints (`hints`): FitNets-style regression of the student's first-layer activations onto the teacher
   ensemble's. The filters of different seeds are unordered, so the matched activation is the
   permutation-invariant one: a_{j,p}(X) = sum_r sReLU(<w_{j,r}, x_p>), class j's response to patch p.
-Teacher assistants (`assistant`): a narrower student distilled through an intermediate-width network.
+Teacher assistants (`via_assistants`): a narrower student distilled through an intermediate-width network.
 Label refinery (`label_refinery`): born-again generations with the relabelling loss (T = 1).
 """
 from __future__ import annotations
@@ -97,12 +97,13 @@ def mutual(make, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, n_peer
            weight: float = 1.0, group: int = 20, quiet=True):
     """n_peers networks trained together from scratch with mutual_loss, for the same two phases as
     offline KD's teacher and student: cfg.max_steps steps of the training optimiser, then dcfg.steps of
-    the distillation optimiser (fixed lengths: equal compute per network)."""
+    the distillation optimiser (fixed lengths: equal compute per network). Returns (peers after the
+    first phase, peers at the end)."""
     loss = mutual_loss(train.y, dcfg.T, weight, balance)
-    peers, _ = fit(make(n_peers, group), train, cfg, loss, quiet=quiet, steps=cfg.max_steps, desc="mutual")
-    peers, hist = fit(peers, train, M.distill_phase(cfg, dcfg), loss, quiet=quiet, steps=dcfg.steps,
-                      desc="mutual, distillation phase")
-    return peers, hist
+    first, _ = fit(make(n_peers, group), train, cfg, loss, quiet=quiet, steps=cfg.max_steps, desc="mutual")
+    peers, _ = fit(first, train, M.distill_phase(cfg, dcfg), loss, quiet=quiet, steps=dcfg.steps,
+                   desc="mutual, distillation phase")
+    return first, peers
 
 
 def patch_activations(params: Params, data: Dataset) -> torch.Tensor:
@@ -154,14 +155,13 @@ def hints(make, teachers: Params, train: Dataset, cfg: TrainConfig, dcfg: M.Dist
     return students
 
 
-def assistant(make_student, make_assistant, teachers, train: Dataset, cfg: TrainConfig,
-              dcfg: M.DistillConfig, quiet=True):
-    """Teacher-assistant KD: n_students assistants distilled from the ensemble, then student i
-    distilled from assistant i. Returns (assistants, students)."""
-    tas = M.kd(make_assistant, teachers, train, cfg, dcfg, quiet)[0]
+def via_assistants(make_student, assistants, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig,
+                   quiet=True):
+    """Teacher-assistant KD, second step: student i distilled from assistant i alone. The assistants
+    are students themselves: methods.kd from the ensemble with a make of the assistant's width."""
     with torch.no_grad():
-        t = tas.logits(train)
-    return tas, M.distill(make_student, t, train, cfg, dcfg, group=41, quiet=quiet)[0]
+        t = assistants.logits(train)
+    return M.distill(make_student, t, train, cfg, dcfg, group=41, quiet=quiet)[0]
 
 
 def label_refinery(make, teachers, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, generations: int,

@@ -52,6 +52,14 @@ def view_summary(learn: torch.Tensor) -> dict[str, float]:
             "view0_share": wins[:, 0].float().mean().item() if len(wins) else float("nan")}
 
 
+def view_agreement(learn: torch.Tensor) -> float:
+    """Fraction of (pair of models, class) whose learned views are identical: learn (K, k, 2) bool.
+    Independent seeds that each win one random view agree on about half of the classes."""
+    K = learn.shape[0]
+    same = [(learn[a] == learn[b]).all(-1).float().mean().item() for a in range(K) for b in range(a + 1, K)]
+    return sum(same) / len(same) if same else float("nan")
+
+
 def single_view_accuracy_by_view(F: torch.Tensor, data: Dataset, k: int) -> torch.Tensor:
     """(K, k, 2): accuracy on single-view test samples of class j whose present view is l (nan if none)."""
     ok = correct(F, data).float().cpu()

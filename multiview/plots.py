@@ -252,18 +252,107 @@ def kd_sweeps(table: pd.DataFrame, path: Path | None, split: str = "test_single"
 def generations(table: pd.DataFrame, path: Path | None):
     """Born-again chains per generation: single-view accuracy, both-view rate and the chain's view
     coverage (mean +- std over repeats) against the lottery's 1 - 2^-(g+1)."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    g = table.generation
-    for col, color, label in (("test_single", "#ff7f0e", "single-view test accuracy"),
-                              ("both_views", "#2ca02c", "pairs with both views"),
-                              ("chain_coverage", "#1f77b4", "views learned by the chain so far")):
-        ax.errorbar(g, table[f"{col}_mean"], yerr=table[f"{col}_std"].fillna(0), marker="o", capsize=2,
-                    color=color, label=label)
-    ax.plot(g, table.theory_coverage, ls=":", color="k", label="lottery prediction 1 - 2^-(g+1)")
-    ax.set_xticks(list(g))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    chains = list(dict.fromkeys(table.method)) if "method" in table else [None]
+    for chain, (ls, marker) in zip(chains, (("-", "o"), ("--", "s"), ("-.", "^"))):
+        t = table if chain is None else table[table.method == chain]
+        for col, color, label in (("test_single", "#ff7f0e", "single-view test accuracy"),
+                                  ("both_views", "#2ca02c", "pairs with both views"),
+                                  ("chain_coverage", "#1f77b4", "views learned by the chain so far")):
+            ax.errorbar(t.generation, t[f"{col}_mean"], yerr=t[f"{col}_std"].fillna(0), marker=marker, capsize=2,
+                        color=color, ls=ls, label=label if chain is None else f"{label} ({chain.replace('_', ' ')})")
+    g = sorted(table.generation.unique())
+    ax.plot(g, [1 - 0.5 ** (x + 1) for x in g], ls=":", color="k", label="lottery prediction 1 - 2^-(g+1)")
+    ax.set_xticks(g)
     ax.set_xlabel("generation g (0 = the trained teacher)")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def variants(table: pd.DataFrame, path: Path | None, x: str | None = None, xlabel: str | None = None,
+             references=("single", "ensemble"), title: str = ""):
+    """Single-view test accuracy and both-view rate (mean +- std over repeats) per method: bars, or
+    lines against `x`. Methods in `references` are drawn as horizontal lines (the teachers' levels).
+    table: report.by_method's output."""
+    panels = [("acc", "single-view test accuracy")] + ([("both", "classes with both views")]
+                                                       if "both_mean" in table else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
+    refs = table[table.method.isin(references)]
+    rest = table[~table.method.isin(references)]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, (col, label) in zip(axes[0], panels):
+        for i, (_, r) in enumerate(refs.drop_duplicates("method").iterrows()):
+            if not np.isnan(r[f"{col}_mean"]):
+                ax.axhline(r[f"{col}_mean"], ls="--", lw=1, color="0.3" if i else "0.6",
+                           label=f"{r.method.replace('_', ' ')} (teachers)")
+        methods = list(dict.fromkeys(rest.method))
+        if x is None:
+            pos = np.arange(len(methods))
+            ax.bar(pos, rest[f"{col}_mean"], yerr=rest[f"{col}_std"].fillna(0), capsize=3,
+                   color=[colors[i % len(colors)] for i in range(len(methods))])
+            ax.set_xticks(pos, [m.replace("_", " ") for m in methods], rotation=25, ha="right", fontsize=8)
+        else:
+            for i, m in enumerate(methods):
+                s = rest[rest.method == m].sort_values(x)
+                ax.errorbar(s[x], s[f"{col}_mean"], yerr=s[f"{col}_std"].fillna(0), marker="o", capsize=2,
+                            color=colors[i % len(colors)], label=m.replace("_", " "))
+            xs = sorted(rest[x].dropna().unique())
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(xs, [f"{v:g}" for v in xs])
+            ax.set_xlabel(xlabel or x)
+        ax.set_ylabel(f"{label} (mean +- std)")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def calibration(table: pd.DataFrame, reliability: pd.DataFrame, path: Path | None):
+    """ECE before/after temperature scaling per method; reliability curves (pooled over models and
+    repeats, before scaling); single-view confidence vs accuracy on learned vs missing views."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    methods = list(table.method)
+    pos = np.arange(len(methods))
+    ax = axes[0]
+    for off, col, label in ((-0.2, "ece", "before"), (0.2, "ece_scaled", "after temperature scaling")):
+        ax.bar(pos + off, table[f"{col}_mean"], 0.4, yerr=table[f"{col}_std"].fillna(0), capsize=2, label=label)
+    ax.set_xticks(pos, [m.replace("_", " ") for m in methods], rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("expected calibration error (test, mean +- std)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    ax = axes[1]
+    raw = reliability[~reliability.scaled]
+    for m in methods:
+        g = raw[raw.method == m].groupby("bin")
+        curve = pd.DataFrame({"n": g["count"].sum(),
+                              "conf": (g.apply(lambda d: (d.confidence * d["count"]).sum(), include_groups=False)
+                                       / g["count"].sum()),
+                              "acc": (g.apply(lambda d: (d.accuracy * d["count"]).sum(), include_groups=False)
+                                      / g["count"].sum())})
+        curve = curve[curve.n >= 20]
+        ax.plot(curve.conf, curve.acc, marker="o", ms=3, label=m.replace("_", " "))
+    ax.plot([0, 1], [0, 1], ls=":", color="k", lw=1)
+    ax.set_xlabel("confidence (bins with >= 20 samples)")
+    ax.set_ylabel("accuracy")
+    ax.set_title("reliability, before scaling", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    ax = axes[2]
+    nets = table[table.conf_missing_mean.notna()] if "conf_missing_mean" in table else table.iloc[:0]
+    p = np.arange(len(nets))
+    for off, tag, color in ((-0.3, "learned", "#2ca02c"), (0.1, "missing", "#d62728")):
+        ax.bar(p + off, nets[f"conf_{tag}_mean"], 0.2, color=color, alpha=0.45, label=f"confidence, {tag} view")
+        ax.bar(p + off + 0.2, nets[f"acc_{tag}_mean"], 0.2, color=color, label=f"accuracy, {tag} view")
+    ax.set_xticks(p, [m.replace("_", " ") for m in nets.method], rotation=25, ha="right", fontsize=8)
+    ax.set_title("single-view test samples: the network learned their view, or not", fontsize=10)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return save(fig, path)

@@ -29,3 +29,27 @@ def headline_table(results: pd.DataFrame) -> pd.DataFrame:
     t = t.sort_values(["data", "family", "_o"]).drop(columns="_o").set_index(["data", "family", "method"])
     cols = [c for c in ("train", "test", "test_multi", "test_single") if c in t.columns]
     return t[cols].fillna("")
+
+
+def by_method(results: pd.DataFrame, by: list[str], split: str = "test_single") -> pd.DataFrame:
+    """(by..., method) -> mean and std over repeats of the per-repeat accuracy on `split` and of the
+    fraction of classes with both views (columns acc_mean, acc_std, both_mean, both_std, n)."""
+    r = results[results.split == split]
+    cols = {"accuracy": "acc"} | ({"both_views": "both"} if "both_views" in r else {})
+    per = r.groupby(by + ["method", "repeat"], sort=False, dropna=False)[list(cols)].mean().reset_index()
+    g = per.groupby(by + ["method"], sort=False, dropna=False)
+    out = pd.concat({f"{cols[c]}_{stat}": getattr(g[c], stat)() for c in cols for stat in ("mean", "std")}, axis=1)
+    out["n"] = g.size()
+    return out.reset_index()
+
+
+def generation_table(df: pd.DataFrame, by: tuple = ()) -> pd.DataFrame:
+    """Born-again chains (experiment.generation_rows): per (by..., generation) mean and std over repeats
+    of single-view accuracy, both-view rate and chain coverage, with the lottery's 1 - 2^-(g+1)."""
+    keys = list(by) + ["generation"]
+    per = df.groupby(keys + ["repeat"]).mean(numeric_only=True)
+    table = per.groupby(keys).agg(["mean", "std"])[["test_single", "both_views", "chain_coverage"]]
+    table.columns = [f"{a}_{b}" for a, b in table.columns]
+    table = table.reset_index()
+    table["theory_coverage"] = 1 - 0.5 ** (table.generation + 1)
+    return table

@@ -14,13 +14,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from multiview import cli, methods as M, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, maker, repeat_data, run_repeats  # noqa: E402
+from multiview.experiment import HeadlineConfig, generation_rows, maker, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.measure import accuracies, learned  # noqa: E402
+from multiview.report import generation_table  # noqa: E402
 
 GENERATIONS = 4
 
@@ -30,17 +29,7 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     teachers, _ = M.single(make, train, cfg.train, quiet)
     chain = M.born_again(make, teachers, train, cfg.train, cfg.distill, GENERATIONS, quiet)
-    rows, seen = [], None
-    for g, models in enumerate(chain):
-        with torch.no_grad():
-            acc = accuracies(models.logits(test), test, train=False)
-        learn = learned(models.phi()).cpu()                    # (S, k, 2)
-        seen = learn if seen is None else seen | learn
-        for i in range(models.K):
-            rows.append({"repeat": r, "generation": g, "model": i, "test": acc["test"][i].item(),
-                         "test_single": acc["test_single"][i].item(),
-                         "both_views": learn[i].all(-1).float().mean().item(),
-                         "chain_coverage": seen[i].float().mean().item()})
+    rows = generation_rows(chain, test, repeat=r)
     return {"results": pd.DataFrame(rows)}
 
 
@@ -48,11 +37,7 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     start = time.time()
     df = run_repeats("self_distillation", one_repeat, cfg, device, quiet, store)["results"]
     write_csv(df, out / "results.csv")
-    per = df.groupby(["generation", "repeat"]).mean(numeric_only=True)
-    table = per.groupby("generation").agg(["mean", "std"])[["test_single", "both_views", "chain_coverage"]]
-    table.columns = [f"{a}_{b}" for a, b in table.columns]
-    table = table.reset_index()
-    table["theory_coverage"] = 1 - 0.5 ** (table.generation + 1)
+    table = generation_table(df)
     plots.generations(table, out / "self_distillation")
     write_json(provenance(cfg, device, time.time() - start, store=store, generations=GENERATIONS), out / "config.json")
     print(table.round(3).to_string(index=False))

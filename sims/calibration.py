@@ -1,0 +1,110 @@
+"""Calibration of single, ensemble, KD, self-distilled, label-smoothed and class-adaptive
+label-smoothed networks: expected calibration error (15 bins) and reliability curves, before and after
+temperature scaling. The test set is split in two: the first half fits each predictor's temperature
+(and the class-adaptive smoothing), the second half measures.
+
+The multi-view reading: a single network is confidently wrong on single-view samples of the view it
+did not learn. `conf_missing` / `acc_missing` are a network's mean confidence / accuracy on the
+single-view samples whose view it did not learn, `conf_learned` / `acc_learned` on those it did.
+Writes results.csv (one row per predictor and repeat), reliability.csv, config.json and
+calibration.{png,pdf}.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from multiview import calibration as C, cli, methods as M, plots  # noqa: E402
+from multiview.experiment import HeadlineConfig, maker, repeat_data, run_repeats  # noqa: E402
+from multiview.io import provenance, write_csv, write_json  # noqa: E402
+from multiview.measure import learned  # noqa: E402
+from multiview.train import fit  # noqa: E402
+
+SMOOTHING = 0.1  # epsilon of the label-smoothed networks
+
+
+@torch.no_grad()
+def predictor_rows(method, F_val, F_eval, val, ev, learn, r):
+    """Calibration of each predictor in F (K, N, k); learn: (K, k, 2) learned views or None."""
+    rows, rel = [], []
+    single = ev.single_view.cpu()
+    for i in range(F_eval.shape[0]):
+        T = C.fit_temperature(F_val[i], val.y)
+        row = {"method": method, "model": i, "repeat": r, "temperature": T,
+               "accuracy": (F_eval[i].argmax(-1) == ev.y).float().mean().item()}
+        for tag, F in (("", F_eval[i]), ("_scaled", F_eval[i] / T)):
+            row[f"ece{tag}"] = C.ece(F, ev.y)
+            row[f"ece_single{tag}"] = C.ece(F[single], ev.y[single])
+            rel.append(C.reliability(F, ev.y).assign(method=method, model=i, repeat=r, scaled=bool(tag)))
+        if learn is not None:
+            conf, pred = torch.softmax(F_eval[i], -1).max(-1)
+            has = learn[i][ev.y[single], ev.view[single]]       # did model i learn this sample's view?
+            for tag, mask in (("learned", has), ("missing", ~has)):
+                row[f"conf_{tag}"] = conf[single][mask].mean().item() if mask.any() else float("nan")
+                row[f"acc_{tag}"] = (pred[single] == ev.y[single])[mask].float().mean().item() if mask.any() else float("nan")
+        rows.append(row)
+    return rows, rel
+
+
+def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+    train, test = repeat_data(cfg, r, device)
+    half = len(test) // 2
+    val, ev = test.subset(torch.arange(half)), test.subset(torch.arange(half, len(test)))
+    make = maker("nn", cfg, cfg.data.k, train, r, device)
+    n = cfg.distill.n_students
+    teachers = M.single(make, train, cfg.train, quiet)[0]
+    with torch.no_grad():
+        eps = C.class_adaptive_eps(teachers.logits(val).flatten(0, 1), val.y.repeat(teachers.K), cfg.data.k)
+    phases = [M.kd_phase(teachers, train, cfg.distill), M.self_distill_phase(teachers, train, cfg.distill)]
+    students = M.train_phases(make, phases, train, cfg.train, cfg.distill, quiet)[0]
+    smoothed = fit(make(n, 50), train, replace(cfg.train, label_smoothing=SMOOTHING), quiet=quiet, desc="smoothed")[0]
+    adaptive = fit(make(n, 51), train, cfg.train, C.smoothed_cross_entropy(train.y, eps), quiet=quiet,
+                   desc="class-adaptive smoothing")[0]
+    rows, rel = [], []
+    for method, models in (("single", teachers), ("kd", students["kd"]), ("self_distill", students["self_distill"]),
+                           ("label_smoothing", smoothed), ("class_adaptive_smoothing", adaptive)):
+        with torch.no_grad():
+            out = predictor_rows(method, models.logits(val), models.logits(ev), val, ev,
+                                 learned(models.phi()).cpu(), r)
+        rows += out[0]
+        rel += out[1]
+    with torch.no_grad():
+        out = predictor_rows("ensemble", M.ensemble_logits(teachers, val), M.ensemble_logits(teachers, ev), val, ev,
+                             None, r)
+    rows += out[0]
+    rel += out[1]
+    return {"results": pd.DataFrame(rows), "reliability": pd.concat(rel, ignore_index=True),
+            "class_eps": pd.DataFrame({"repeat": r, "class": range(cfg.data.k), "eps": eps.tolist()})}
+
+
+def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
+    start = time.time()
+    tables = run_repeats("calibration", one_repeat, cfg, device, quiet, store)
+    df = tables["results"]
+    write_csv(df, out / "results.csv")
+    write_csv(tables["reliability"], out / "reliability.csv")
+    write_csv(tables["class_eps"], out / "class_eps.csv")
+    per = df.groupby(["method", "repeat"], sort=False).mean(numeric_only=True).drop(columns="model")
+    table = per.groupby("method", sort=False).agg(["mean", "std"])
+    table.columns = [f"{a}_{b}" for a, b in table.columns]
+    table = table.reset_index()
+    plots.calibration(table, tables["reliability"], out / "calibration")
+    write_json(provenance(cfg, device, time.time() - start, store=store, smoothing=SMOOTHING), out / "config.json")
+    cols = ["accuracy", "ece", "ece_scaled", "ece_single", "ece_single_scaled", "temperature",
+            "conf_learned", "acc_learned", "conf_missing", "acc_missing"]
+    print(table.set_index("method")[[f"{c}_mean" for c in cols]].round(3).rename(columns=lambda c: c[:-5]).to_string())
+
+
+def main(argv=None) -> None:
+    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn"), run, __doc__,
+             default_out="figures/calibration", argv=argv)
+
+
+if __name__ == "__main__":
+    main()
