@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: headline lottery kd-regime baseline-width train-average-variants sweep-example figures test \
-        benchmark benchmark-quick notebook clean explanation
+        benchmark benchmark-quick notebook clean explanation literature
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,9 +42,15 @@ explanation: $(VENV)/.installed
 	  $(BIN)/python sims/$$s.py $(ARGS) || exit 1; \
 	done
 
+# the distillation literature: teacher ensembles, online KD, hints, capacity gap, calibration, label refinery
+literature: $(VENV)/.installed
+	for s in teacher_ensembles online_kd hints capacity_gap calibration label_refinery; do \
+	  $(BIN)/python sims/$$s.py $(ARGS) || exit 1; \
+	done
+
 # every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
 # cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.
-figures: lottery headline kd-regime baseline-width train-average-variants sweep-example explanation
+figures: lottery headline kd-regime baseline-width train-average-variants sweep-example explanation literature
 
 benchmark-quick: $(VENV)/.installed
 	$(BIN)/python benchmarks/speed.py --quick

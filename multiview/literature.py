@@ -20,12 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import torch
-import torch.nn.functional as Fn
 
 from . import methods as M
 from .data import Dataset
 from .model import Params, preactivations, srelu
-from .train import TrainConfig, fit
+from .train import TrainConfig, classes_first, fit
 
 WAYS = ("logits", "probs", "random", "relabel")
 
@@ -81,14 +80,14 @@ def mutual_loss(y: torch.Tensor, T: float, weight: float, balance: float):
     ce = M.cross_entropy(y)
 
     def loss(F, idx):
-        logp = Fn.log_softmax(F / T, -1)
+        logp = torch.log_softmax(classes_first(F) / T, dim=1)   # (K, k, n)
         p = logp.exp()
         n = F.shape[0]
         with torch.no_grad():
             q = ((p.sum(0, keepdim=True) - p) / max(n - 1, 1)).clamp(min=1e-30)
             logq = q.log()
-        forward = (q * (logq - logp)).sum(-1).mean(-1)
-        reverse = (p * (logp - logq)).sum(-1).mean(-1)
+        forward = (q * (logq - logp)).sum(1).mean(-1)
+        reverse = (p * (logp - logq)).sum(1).mean(-1)
         return ce(F, idx) + weight * T * T * ((1 - balance) * forward + balance * reverse)
     return loss
 
@@ -136,10 +135,10 @@ class _Hinted:
         return _Hinted(self.params.detach())
 
 
-def hints(make, teachers: Params, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, then_kd: bool,
-          group: int = 30, quiet=True) -> Params:
+def hints(make, teachers: Params, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, group: int = 30,
+          quiet=True) -> Params:
     """n_students fresh networks regress the teachers' mean patch activations (squared error, summed
-    over classes and patches) for dcfg.steps steps; then_kd: followed by dcfg.steps of ordinary KD."""
+    over classes and patches) for dcfg.steps steps of the distillation optimiser."""
     with torch.no_grad():
         target = patch_activations(teachers, train).mean(0, keepdim=True).flatten(2)   # (1, N, k P)
 
@@ -147,12 +146,13 @@ def hints(make, teachers: Params, train: Dataset, cfg: TrainConfig, dcfg: M.Dist
         return (A - target[:, idx]).square().sum(-1).mean(-1)
     hinted, _ = fit(_Hinted(make(dcfg.n_students, group)), train, M.distill_phase(cfg, dcfg), loss,
                     quiet=quiet, steps=dcfg.steps, desc="hints")
-    students = hinted.params
-    if then_kd:
-        kd = M.kd_loss(M.ensemble_logits(teachers, train), train.y, dcfg.T, dcfg.alpha, dcfg.one_sided)
-        students, _ = fit(students, train, M.distill_phase(cfg, dcfg), kd, quiet=quiet, steps=dcfg.steps,
-                          desc="hints, then KD")
-    return students
+    return hinted.params
+
+
+def then_kd(students, teachers, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, quiet=True):
+    """Ordinary KD from the teachers' ensemble, continued from `students` (e.g. hinted networks)."""
+    kd = M.kd_loss(M.ensemble_logits(teachers, train), train.y, dcfg.T, dcfg.alpha, dcfg.one_sided)
+    return fit(students, train, M.distill_phase(cfg, dcfg), kd, quiet=quiet, steps=dcfg.steps, desc="then KD")[0]
 
 
 def via_assistants(make_student, assistants, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig,

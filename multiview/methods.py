@@ -15,11 +15,10 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
-import torch.nn.functional as Fn
 
 from .config import Choice, Int, Real, knob, validate_fields
 from .data import Dataset
-from .train import AVERAGES, LossFn, TrainConfig, cross_entropy, fit
+from .train import AVERAGES, LossFn, TrainConfig, classes_first, cross_entropy, fit
 
 Make = Callable[[int, int], object]   # (K, group) -> fresh predictor of K models
 
@@ -47,22 +46,20 @@ def kd_loss(teacher: torch.Tensor, y: torch.Tensor, T: float, alpha: float, one_
     """Loss function for fit(): student logits (S, n, k), idx (n,) -> (S,).
 
     teacher: (S or 1, N, k) logits on the whole training set (1: one teacher for every student)."""
-    teacher = teacher.detach()
+    p_t = torch.softmax(classes_first(teacher.detach()) / T, dim=1)          # (S, k, N), fixed
+    logp_t = torch.log(p_t.clamp(min=1e-30))
+    ce = cross_entropy(y)
 
     def loss(F, idx):
-        t = teacher[:, idx]
-        logp_s = Fn.log_softmax(F / T, dim=-1)
-        p_t = Fn.softmax(t / T, dim=-1)
+        full = len(idx) == p_t.shape[-1] and torch.equal(idx, torch.arange(len(idx), device=idx.device))
+        pt, lt = (p_t, logp_t) if full else (p_t[..., idx], logp_t[..., idx])
+        logp_s = torch.log_softmax(classes_first(F) / T, dim=1)              # (K, k, n)
         if one_sided:
-            soft = (torch.relu(p_t - logp_s.exp()).detach() * -logp_s).sum(-1).mean(-1)
+            soft = (torch.relu(pt - logp_s.exp()).detach() * -logp_s).sum(1).mean(-1)
         else:
-            soft = (p_t * (torch.log(p_t.clamp(min=1e-30)) - logp_s)).sum(-1).mean(-1)
+            soft = (pt * (lt - logp_s)).sum(1).mean(-1)
         total = alpha * T * T * soft
-        if alpha < 1:
-            K, n, k = F.shape
-            ce = Fn.cross_entropy(F.reshape(K * n, k), y[idx].repeat(K), reduction="none")
-            total = total + (1 - alpha) * ce.reshape(K, n).mean(1)
-        return total
+        return total + (1 - alpha) * ce(F, idx) if alpha < 1 else total
     return loss
 
 

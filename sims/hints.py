@@ -28,9 +28,10 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
                           method="ensemble", repeat=r, model=-1)
     kd = M.distill(make, M.ensemble_logits(teachers, train), train, cfg.train, cfg.distill, group=30, quiet=quiet)[0]
     rows += model_rows(kd, train, test, method="kd", repeat=r)
-    for then_kd, name in ((False, "hints"), (True, "hints_then_kd")):
-        students = L.hints(make, teachers, train, cfg.train, cfg.distill, then_kd, group=30, quiet=quiet)
-        rows += model_rows(students, train, test, method=name, repeat=r)
+    hinted = L.hints(make, teachers, train, cfg.train, cfg.distill, group=30, quiet=quiet)
+    rows += model_rows(hinted, train, test, method="hints", repeat=r)
+    rows += model_rows(L.then_kd(hinted, teachers, train, cfg.train, cfg.distill, quiet), train, test,
+                       method="hints_then_kd", repeat=r)
     return {"results": pd.DataFrame(rows)}
 
 

@@ -86,10 +86,12 @@ def test_patch_activations_sum_to_the_logits_and_hints_reduce_their_loss():
     a = L.patch_activations(teachers, train)
     assert torch.allclose(a.sum(-1), logits(teachers, train), rtol=1e-4, atol=1e-5)
     target = a.mean(0, keepdim=True)
-    students = L.hints(make, teachers, train, cfg.train, cfg.distill, then_kd=False, group=30)
+    students = L.hints(make, teachers, train, cfg.train, cfg.distill, group=30)
     fresh = make(cfg.distill.n_students, 30)
     err = lambda m: (L.patch_activations(m, train) - target).square().sum((2, 3)).mean(1)  # noqa: E731
     assert (err(students) < 0.5 * err(fresh)).all()
+    after = L.then_kd(students, teachers, train, cfg.train, cfg.distill)
+    assert after.K == students.K and not torch.equal(after.W, students.W)
 
 
 def test_via_assistants_trains_one_student_per_assistant_at_the_students_width():
