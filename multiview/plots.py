@@ -284,9 +284,9 @@ def variants(table: pd.DataFrame, path: Path | None, x: str | None = None, xlabe
     rest = table[~table.method.isin(references)]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (col, label) in zip(axes[0], panels):
-        for i, (_, r) in enumerate(refs.drop_duplicates("method").iterrows()):
+        for _, r in refs.drop_duplicates("method").iterrows():
             if not np.isnan(r[f"{col}_mean"]):
-                ax.axhline(r[f"{col}_mean"], ls="--", lw=1, color="0.3" if i else "0.6",
+                ax.axhline(r[f"{col}_mean"], ls="--", lw=1, color="0.3" if "ensemble" in r.method else "0.6",
                            label=f"{r.method.replace('_', ' ')} (teachers)")
         methods = list(dict.fromkeys(rest.method))
         if x is None:
