@@ -38,17 +38,20 @@ def srelu(z: torch.Tensor, q: int, varrho: float) -> torch.Tensor:
 
 
 CHUNK_ELEMENTS = 1 << 19  # pre-activations per block of samples: 2 MB of float32, about a core's L2 cache
+RECOMPUTE_MAX_D = 256     # inputs up to this width recompute the pre-activations in the backward
 
 
 class _NetworkLogits(torch.autograd.Function):
     """F = sum_{p, r} sReLU(<W, X_p> + s C_p) for K models, computed in blocks of samples.
 
-    The pre-activations z are the program's big tensor and its elementwise passes are memory-bound,
-    so z is never materialised whole: each block of samples makes its z with one GEMM, in the GEMM's
-    own layout (n, P, K, k, m), into a buffer that stays in cache; pools it; and the backward
-    recomputes it (one GEMM) instead of storing it. sReLU with t = clamp(z, 0, varrho):
-    t^q / (q varrho^(q-1)) + clamp(z, min=varrho) - varrho; sReLU'(z) = (t / varrho)^(q-1), exact on
-    every piece. C: (K, N, P, k, m) noise coordinates (trained, or fresh test noise) or None.
+    The pre-activations z are the program's big tensor. With narrow inputs (the d -> inf limit,
+    D = 2k) their elementwise passes are memory-bound, so z is never materialised whole: each block
+    of samples makes its z with one GEMM, in the GEMM's own layout (n, P, K, k, m), into a buffer
+    that stays in cache; pools it; and the backward recomputes it (one cheap GEMM). With wide inputs
+    (finite d) the GEMMs dominate, so the forward keeps the gates sReLU'(z) for the backward instead.
+    sReLU with t = clamp(z, 0, varrho): t^q / (q varrho^(q-1)) + clamp(z, min=varrho) - varrho;
+    sReLU'(z) = (t / varrho)^(q-1), exact on every piece. C: (K, N, P, k, m) noise coordinates
+    (trained, or fresh test noise) or None.
     """
 
     @staticmethod
@@ -58,21 +61,23 @@ class _NetworkLogits(torch.autograd.Function):
         n = min(N, max(1, CHUNK_ELEMENTS // (K * k * P * m)))
         Wt = W.reshape(K * k * m, D).T
         F = X.new_empty(N, K * k)
+        keep = D > RECOMPUTE_MAX_D and any(ctx.needs_input_grad)
         z, t, u = (X.new_empty(n, P, K, k, m) for _ in range(3))  # reused: no page faults per block
+        gates = X.new_empty(N, P, K, k, m) if keep else None
         for a in range(0, N, n):
             b = min(a + n, N)
-            zc, tc, uc = _preactivate(X[a:b], Wt, C, a, s, z[: b - a]), t[: b - a], u[: b - a]
+            zc, tc = _preactivate(X[a:b], Wt, C, a, s, z[: b - a]), t[: b - a]
             torch.clamp(zc, 0.0, varrho, out=tc)
-            torch.pow(tc, q - 1, out=uc).mul_(tc).div_(q * varrho ** (q - 1))
-            uc.add_(torch.clamp(zc, min=varrho, out=tc))
-            F[a:b] = uc.view(b - a, P, K * k * m).sum(1).view(b - a, K * k, m).sum(-1)
-        ctx.save_for_backward(X, W, C)
+            gate = torch.pow(tc, q - 1, out=gates[a:b] if keep else u[: b - a])     # t^(q-1)
+            zc.clamp_(min=varrho).addcmul_(gate, tc, value=1 / (q * varrho ** (q - 1)))
+            F[a:b] = zc.view(b - a, P, K * k * m).sum(1).view(b - a, K * k, m).sum(-1)
+        ctx.save_for_backward(X, W, C, gates)
         ctx.args = (s, q, varrho, n)
         return F.sub_(P * m * varrho).T.reshape(K, k, N).transpose(1, 2)
 
     @staticmethod
     def backward(ctx, dF):
-        X, W, C = ctx.saved_tensors
+        X, W, C, gates = ctx.saved_tensors
         s, q, varrho, n = ctx.args
         K, k, m, D = W.shape
         N, P, _ = X.shape
@@ -80,11 +85,14 @@ class _NetworkLogits(torch.autograd.Function):
         dWt = X.new_zeros(D, K * k * m)
         dC = torch.empty_like(C) if C is not None and ctx.needs_input_grad[2] else None
         z = X.new_empty(n, P, K, k, m)
-        dz_scale = (dF * varrho ** (1 - q)).permute(1, 0, 2)  # (N, K, k)
+        dz_scale = (dF * varrho ** (1 - q)).permute(1, 0, 2)[:, None, :, :, None]  # (N, 1, K, k, 1)
         for a in range(0, N, n):
             b = min(a + n, N)
-            dz = _preactivate(X[a:b], Wt, C, a, s, z[: b - a])
-            dz.clamp_(0.0, varrho).pow_(q - 1).mul_(dz_scale[a:b, None, :, :, None])
+            if gates is not None:
+                dz = torch.mul(gates[a:b], dz_scale[a:b], out=z[: b - a])
+            else:
+                dz = _preactivate(X[a:b], Wt, C, a, s, z[: b - a])
+                dz.clamp_(0.0, varrho).pow_(q - 1).mul_(dz_scale[a:b])
             if dC is not None:
                 torch.mul(dz, s, out=dC[:, a:b].permute(1, 2, 0, 3, 4))
             dWt.addmm_(X[a:b].reshape(-1, D).T, dz.view(-1, K * k * m))

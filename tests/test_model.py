@@ -66,7 +66,8 @@ def test_phi_reads_each_class_filters_on_its_own_views():
 
 @pytest.mark.parametrize("noise", ["limit", "isotropic"])
 def test_blocked_logits_match_autograd_through_srelu(noise, monkeypatch):
-    """The cache-blocked forward/backward equals plain autograd through sReLU, for blocks of every size."""
+    """The blocked forward/backward equals plain autograd through sReLU, for blocks of every size, with
+    the gates recomputed in the backward or kept from the forward."""
     import multiview.model as mm
     train, test = _data(noise)
     p = init(ModelConfig(m=3, init_std=0.05), 2, 3, train, seed=1)
@@ -77,8 +78,9 @@ def test_blocked_logits_match_autograd_through_srelu(noise, monkeypatch):
     ref = srelu(preactivations(params, train), 4, 0.1).sum(dim=(3, 4))
     w = torch.randn_like(ref)
     g_ref = torch.autograd.grad((ref * w).sum(), params.tensors())
-    for chunk in (1, 100, 1 << 19):  # one sample per block, a few, all at once
+    for chunk, recompute in ((1, 0), (100, 1 << 30), (1 << 19, 0), (1 << 19, 1 << 30)):  # block sizes; gates kept or recomputed
         monkeypatch.setattr(mm, "CHUNK_ELEMENTS", chunk)
+        monkeypatch.setattr(mm, "RECOMPUTE_MAX_D", recompute)
         got = logits(params, train)
         assert torch.allclose(got, ref)
         for a, b in zip(torch.autograd.grad((got * w).sum(), params.tensors()), g_ref):
