@@ -67,9 +67,10 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     start = time.time()
-    torch.set_flush_denormal(True)  # softmax tails underflow to denormals, ~100x slower on x86; < 1e-38 is 0 here
     store = Store(None if args.no_cache else default_dir() / Path(run.__code__.co_filename).stem, force=args.force)
     extras = {dest: getattr(args, dest) for dest in dests}
+    # softmax tails underflow to denormals, ~100x slower on x86; values below 1e-38 are 0 here
+    torch.set_flush_denormal(True)
     try:
         run(cfg, out, device, args.quiet, store, **extras)
     except ConfigError as err:
@@ -78,5 +79,7 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)
+    finally:
+        torch.set_flush_denormal(False)  # the process's normal floating-point mode again
     cached = f"; {store.hits} of {store.hits + store.misses} repeats from the cache" if store.hits else ""
     print(f"wall time {time.time() - start:.1f} s{cached}; outputs in {out}")
