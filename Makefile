@@ -47,6 +47,7 @@ literature: $(VENV)/.installed
 	for s in teacher_ensembles online_kd hints capacity_gap calibration label_refinery; do \
 	  $(BIN)/python sims/$$s.py $(ARGS) || exit 1; \
 	done
+	$(BIN)/python sims/calibration.py --out figures/calibration_margin10 train.fit_margin=10 $(ARGS)
 
 # every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
 # cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.
