@@ -60,10 +60,12 @@ def _linearised(train, K, seed):
 def test_linearised_model_equals_network_to_first_order_near_init():
     train, _ = _tiny()
     cfg, p0, lin = _linearised(train, K=2, seed=0)
-    dW, dC = torch.randn_like(p0.W), torch.randn_like(p0.C)
+    gen = torch.Generator().manual_seed(0)  # over 30 random directions: error/change <= 0.011, ratio 3.99-4.56
+    dW = torch.randn(p0.W.shape, generator=gen, dtype=p0.W.dtype)
+    dC = torch.randn(p0.C.shape, generator=gen, dtype=p0.C.dtype)
     errors, changes = [], []
     F0 = logits(p0, train)
-    for eps in (1e-3, 5e-4):
+    for eps in (2e-4, 1e-4):
         moved = Params(p0.W + eps * dW, p0.C + eps * dC, cfg, 0)
         lin.params = moved
         errors.append((lin.logits(train) - logits(moved, train)).abs().max().item())
