@@ -64,3 +64,29 @@ def smoothed_cross_entropy(y: torch.Tensor, eps: torch.Tensor):
         target = (1 - e) * Fn.one_hot(yy, k).to(F.dtype) + e / k
         return -(target * Fn.log_softmax(F, -1)).sum(-1).mean(-1)
     return loss
+
+
+@torch.no_grad()
+def calibration_rows(method: str, F_val: torch.Tensor, F_eval: torch.Tensor, val, ev, learn, r: int):
+    """Per predictor of F (K, N, k): its temperature fitted on `val`, then on `ev` accuracy, ECE (all and
+    single-view samples) before and after scaling, and on single-view samples its mean confidence and
+    accuracy where it learned the sample's view and where it did not (learn: (K, k, 2) or None).
+    Returns (rows, reliability tables)."""
+    rows, rel = [], []
+    single = ev.single_view.cpu()
+    for i in range(F_eval.shape[0]):
+        T = fit_temperature(F_val[i], val.y)
+        row = {"method": method, "model": i, "repeat": r, "temperature": T,
+               "accuracy": (F_eval[i].argmax(-1) == ev.y).float().mean().item()}
+        for tag, F in (("", F_eval[i]), ("_scaled", F_eval[i] / T)):
+            row[f"ece{tag}"] = ece(F, ev.y)
+            row[f"ece_single{tag}"] = ece(F[single], ev.y[single])
+            rel.append(reliability(F, ev.y).assign(method=method, model=i, repeat=r, scaled=bool(tag)))
+        if learn is not None:
+            conf, pred = torch.softmax(F_eval[i], -1).max(-1)
+            has = learn[i][ev.y[single], ev.view[single]]       # did model i learn this sample's view?
+            for tag, mask in (("learned", has), ("missing", ~has)):
+                row[f"conf_{tag}"] = conf[single][mask].mean().item() if mask.any() else float("nan")
+                row[f"acc_{tag}"] = (pred[single] == ev.y[single])[mask].float().mean().item() if mask.any() else float("nan")
+        rows.append(row)
+    return rows, rel

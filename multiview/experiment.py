@@ -219,7 +219,7 @@ def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: d
     if "self_distill" in want:
         phases.append(M.self_distill_phase(teachers, train, cfg.distill))
     if "label_control" in want:
-        phases.append(M.label_phase("label_control", 4, train, cfg.train, cfg.distill))
+        phases.append(M.label_control_phase(train, cfg.train, cfg.distill))
     students = M.train_phases(make, phases, train, cfg.train, cfg.distill, quiet)[0] if phases else {}
     if "kd" in students:
         record_models("kd", students["kd"])

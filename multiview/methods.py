@@ -101,9 +101,9 @@ def soft_phase(name: str, group: int, teacher_logits: torch.Tensor, train: Datas
     return Phase(name, group, S, kd_loss(teacher_logits, train.y, dcfg.T, dcfg.alpha, dcfg.one_sided))
 
 
-def label_phase(name: str, group: int, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig) -> Phase:
+def label_control_phase(train: Dataset, cfg: TrainConfig, dcfg: DistillConfig) -> Phase:
     """n_students students on the hard labels (the control for every distillation result)."""
-    return Phase(name, group, dcfg.n_students, cross_entropy(train.y, cfg.label_smoothing))
+    return Phase("label_control", 4, dcfg.n_students, cross_entropy(train.y, cfg.label_smoothing))
 
 
 def train_phases(make: Make, phases: list[Phase], train: Dataset, cfg: TrainConfig, dcfg: DistillConfig,
@@ -150,7 +150,7 @@ def _one(make, phase, train, cfg, dcfg, quiet):
 def label_control(make: Make, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
     """The control: hard labels with the distillation optimiser and step budget. If these gain as much
     as the students, the optimiser, not the teacher, did it."""
-    return _one(make, label_phase("label_control", 4, train, cfg, dcfg), train, cfg, dcfg, quiet)
+    return _one(make, label_control_phase(train, cfg, dcfg), train, cfg, dcfg, quiet)
 
 
 def kd(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):

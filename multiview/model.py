@@ -62,8 +62,9 @@ class _NetworkLogits(torch.autograd.Function):
         Wt = W.reshape(K * k * m, D).T
         F = X.new_empty(N, K * k)
         keep = D > RECOMPUTE_MAX_D and any(ctx.needs_input_grad)
-        z, t, u = (X.new_empty(n, P, K, k, m) for _ in range(3))  # reused: no page faults per block
+        z, t = X.new_empty(n, P, K, k, m), X.new_empty(n, P, K, k, m)  # reused: no page faults per block
         gates = X.new_empty(N, P, K, k, m) if keep else None
+        u = None if keep else X.new_empty(n, P, K, k, m)
         for a in range(0, N, n):
             b = min(a + n, N)
             zc, tc = _preactivate(X[a:b], Wt, C, a, s, z[: b - a]), t[: b - a]

@@ -29,29 +29,6 @@ from multiview.train import fit  # noqa: E402
 SMOOTHING = 0.1  # epsilon of the label-smoothed networks
 
 
-@torch.no_grad()
-def predictor_rows(method, F_val, F_eval, val, ev, learn, r):
-    """Calibration of each predictor in F (K, N, k); learn: (K, k, 2) learned views or None."""
-    rows, rel = [], []
-    single = ev.single_view.cpu()
-    for i in range(F_eval.shape[0]):
-        T = C.fit_temperature(F_val[i], val.y)
-        row = {"method": method, "model": i, "repeat": r, "temperature": T,
-               "accuracy": (F_eval[i].argmax(-1) == ev.y).float().mean().item()}
-        for tag, F in (("", F_eval[i]), ("_scaled", F_eval[i] / T)):
-            row[f"ece{tag}"] = C.ece(F, ev.y)
-            row[f"ece_single{tag}"] = C.ece(F[single], ev.y[single])
-            rel.append(C.reliability(F, ev.y).assign(method=method, model=i, repeat=r, scaled=bool(tag)))
-        if learn is not None:
-            conf, pred = torch.softmax(F_eval[i], -1).max(-1)
-            has = learn[i][ev.y[single], ev.view[single]]       # did model i learn this sample's view?
-            for tag, mask in (("learned", has), ("missing", ~has)):
-                row[f"conf_{tag}"] = conf[single][mask].mean().item() if mask.any() else float("nan")
-                row[f"acc_{tag}"] = (pred[single] == ev.y[single])[mask].float().mean().item() if mask.any() else float("nan")
-        rows.append(row)
-    return rows, rel
-
-
 def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     half = len(test) // 2
@@ -70,12 +47,12 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
     for method, models in (("single", teachers), ("kd", students["kd"]), ("self_distill", students["self_distill"]),
                            ("label_smoothing", smoothed), ("class_adaptive_smoothing", adaptive)):
         with torch.no_grad():
-            out = predictor_rows(method, models.logits(val), models.logits(ev), val, ev,
+            out = C.calibration_rows(method, models.logits(val), models.logits(ev), val, ev,
                                  learned(models.phi()).cpu(), r)
         rows += out[0]
         rel += out[1]
     with torch.no_grad():
-        out = predictor_rows("ensemble", M.ensemble_logits(teachers, val), M.ensemble_logits(teachers, ev), val, ev,
+        out = C.calibration_rows("ensemble", M.ensemble_logits(teachers, val), M.ensemble_logits(teachers, ev), val, ev,
                              None, r)
     rows += out[0]
     rel += out[1]

@@ -211,7 +211,7 @@ def test_students_batched_across_phases_train_as_if_alone():
         make = maker(family, cfg, 3, train, 0)
         teachers = M.single(make, train, cfg.train)[0]
         phases = [M.kd_phase(teachers, train, cfg.distill), M.self_distill_phase(teachers, train, cfg.distill),
-                  M.label_phase("label_control", 4, train, cfg.train, cfg.distill)]
+                  M.label_control_phase(train, cfg.train, cfg.distill)]
         together = M.train_phases(make, phases, train, cfg.train, cfg.distill)[0]
         alone = {"kd": M.kd(make, teachers, train, cfg.train, cfg.distill)[0],
                  "self_distill": M.self_distill(make, teachers, train, cfg.train, cfg.distill)[0],
