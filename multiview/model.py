@@ -46,35 +46,44 @@ class _NetworkLogits(torch.autograd.Function):
 
     The pre-activations z are the program's big tensor. With narrow inputs (the d -> inf limit,
     D = 2k) their elementwise passes are memory-bound, so z is never materialised whole: each block
-    of samples makes its z with one GEMM, in the GEMM's own layout (n, P, K, k, m), into a buffer
-    that stays in cache; pools it; and the backward recomputes it (one cheap GEMM). With wide inputs
-    (finite d) the GEMMs dominate, so the forward keeps the gates sReLU'(z) for the backward instead.
+    of samples makes its z with one (batched) GEMM into a buffer that stays in cache, pools it, and
+    the backward recomputes it (one cheap GEMM). With wide inputs (finite d) the GEMMs dominate, so
+    the forward keeps the gates sReLU'(z) for the backward instead.
+
+    Block layout (G, n, P, L): without C, one GEMM for all models, G = 1 and L = K k m (the GEMM's
+    own output layout); with C (K, N, P, k, m), one GEMM per model, G = K and L = k m, so a block of
+    C is K contiguous runs that the GEMM adds in (baddbmm) and its gradient is written as K runs.
     sReLU with t = clamp(z, 0, varrho): t^q / (q varrho^(q-1)) + clamp(z, min=varrho) - varrho;
-    sReLU'(z) = (t / varrho)^(q-1), exact on every piece. C: (K, N, P, k, m) noise coordinates
-    (trained, or fresh test noise) or None.
+    sReLU'(z) = (t / varrho)^(q-1), exact on every piece. C: noise coordinates (trained, or fresh
+    test noise) or None.
     """
 
     @staticmethod
     def forward(ctx, X, W, C, s: float, q: int, varrho: float):
         K, k, m, D = W.shape
         N, P, _ = X.shape
+        G, L = (1, K * k * m) if C is None else (K, k * m)
         n = min(N, max(1, CHUNK_ELEMENTS // (K * k * P * m)))
-        Wt = W.reshape(K * k * m, D).T
-        F = X.new_empty(N, K * k)
+        Wb = W.reshape(G, L, D).transpose(1, 2)
+        F = X.new_empty(G, N, L // m)
         keep = D > RECOMPUTE_MAX_D and any(ctx.needs_input_grad)
-        z, t = X.new_empty(n, P, K, k, m), X.new_empty(n, P, K, k, m)  # reused: no page faults per block
-        gates = X.new_empty(N, P, K, k, m) if keep else None
-        u = None if keep else X.new_empty(n, P, K, k, m)
+        z, t = X.new_empty(G * n * P * L), X.new_empty(G * n * P * L)  # reused: no page faults per block
+        gates = X.new_empty(G, N, P, L) if keep else None
+        c = 1 / (q * varrho ** (q - 1))
         for a in range(0, N, n):
             b = min(a + n, N)
-            zc, tc = _preactivate(X[a:b], Wt, C, a, s, z[: b - a]), t[: b - a]
-            torch.clamp(zc, 0.0, varrho, out=tc)
-            gate = torch.pow(tc, q - 1, out=gates[a:b] if keep else u[: b - a])     # t^(q-1)
-            zc.clamp_(min=varrho).addcmul_(gate, tc, value=1 / (q * varrho ** (q - 1)))
-            F[a:b] = zc.view(b - a, P, K * k * m).sum(1).view(b - a, K * k, m).sum(-1)
+            zc = _preactivate(X, Wb, C, a, b, s, z)
+            tc = torch.clamp(zc, 0.0, varrho, out=t[: zc.numel()].view(zc.shape))
+            if keep:  # the backward's gates t^(q-1), then t^q from them
+                zc.clamp_(min=varrho).addcmul_(torch.pow(tc, q - 1, out=gates[:, a:b]), tc, value=c)
+                pooled = zc.sum(2)
+            else:     # no gates: pool t^q and clamp(z, min=varrho) separately, no third buffer
+                pooled = zc.clamp_(min=varrho).sum(2).add_(_pow_(tc, q).sum(2), alpha=c)
+            F[:, a:b] = pooled.view(G, b - a, -1, m).sum(-1)
         ctx.save_for_backward(X, W, C, gates)
         ctx.args = (s, q, varrho, n)
-        return F.sub_(P * m * varrho).T.reshape(K, k, N).transpose(1, 2)
+        F.sub_(P * m * varrho)
+        return F[0].T.reshape(K, k, N).transpose(1, 2) if C is None else F
 
     @staticmethod
     def backward(ctx, dF):
@@ -82,31 +91,44 @@ class _NetworkLogits(torch.autograd.Function):
         s, q, varrho, n = ctx.args
         K, k, m, D = W.shape
         N, P, _ = X.shape
-        Wt = W.reshape(K * k * m, D).T
-        dWt = X.new_zeros(D, K * k * m)
-        dC = torch.empty_like(C) if C is not None and ctx.needs_input_grad[2] else None
-        z = X.new_empty(n, P, K, k, m)
-        dz_scale = (dF * varrho ** (1 - q)).permute(1, 0, 2)[:, None, :, :, None]  # (N, 1, K, k, 1)
+        G, L = (1, K * k * m) if C is None else (K, k * m)
+        Wb = W.reshape(G, L, D).transpose(1, 2)
+        dWb = X.new_zeros(G, D, L)
+        dC = torch.empty_like(C, memory_format=torch.contiguous_format) \
+            if C is not None and ctx.needs_input_grad[2] else None
+        z = X.new_empty(G * n * P * L)
+        # dF / varrho^(q-1) spread over the filters, (G, N, 1, L): the products below run contiguous
+        g = dF.permute(1, 0, 2)[None] if C is None else dF
+        dz_scale = (g * varrho ** (1 - q))[..., None].expand(*g.shape, m).reshape(G, N, 1, L)
         for a in range(0, N, n):
             b = min(a + n, N)
             if gates is not None:
-                dz = torch.mul(gates[a:b], dz_scale[a:b], out=z[: b - a])
+                dz = torch.mul(gates[:, a:b], dz_scale[:, a:b], out=z[: G * (b - a) * P * L].view(G, b - a, P, L))
             else:
-                dz = _preactivate(X[a:b], Wt, C, a, s, z[: b - a])
-                dz.clamp_(0.0, varrho).pow_(q - 1).mul_(dz_scale[a:b])
+                dz = _preactivate(X, Wb, C, a, b, s, z)
+                dz.clamp_(0.0, varrho).pow_(q - 1).mul_(dz_scale[:, a:b])
             if dC is not None:
-                torch.mul(dz, s, out=dC[:, a:b].permute(1, 2, 0, 3, 4))
-            dWt.addmm_(X[a:b].reshape(-1, D).T, dz.view(-1, K * k * m))
-        return None, dWt.T.reshape(K, k, m, D), dC, None, None, None
+                torch.mul(dz, s, out=dC[:, a:b].view(dz.shape))
+            dWb.baddbmm_(X[a:b].reshape(1, -1, D).transpose(1, 2).expand(G, D, -1), dz.view(G, -1, L))
+        return None, dWb.transpose(1, 2).reshape(K, k, m, D), dC, None, None, None
 
 
-def _preactivate(Xc, Wt, C, a: int, s: float, out):
-    """Block of pre-activations <W, X_p> + s C_p for samples a.. into `out` (n, P, K, k, m)."""
-    n, P, D = Xc.shape
-    torch.mm(Xc.reshape(n * P, D), Wt, out=out.view(n * P, -1))
+def _pow_(t: torch.Tensor, q: int) -> torch.Tensor:
+    """t^q in place. torch's pow has fast kernels for the exponents 2 and 3 only (t^4 by the
+    general pow is 10x slower than squaring twice)."""
+    return t.pow_(q // 2).square_() if q % 2 == 0 and q > 2 else t.pow_(q)
+
+
+def _preactivate(X, Wb, C, a: int, b: int, s: float, buf):
+    """Pre-activations <W, X_p> + s C_p of samples a..b as (G, b - a, P, L) in the front of `buf`."""
+    N, P, D = X.shape
+    G, _, L = Wb.shape
+    out = buf[: G * (b - a) * P * L].view(G, (b - a) * P, L)
+    Xc = X[a:b].reshape(1, -1, D).expand(G, -1, D)
+    torch.bmm(Xc, Wb, out=out)
     if C is not None:
-        out.add_(C[:, a:a + n].permute(1, 2, 0, 3, 4), alpha=s)
-    return out
+        out.add_(C[:, a:b].reshape(G, -1, L), alpha=s)
+    return out.view(G, b - a, P, L)
 
 
 @dataclass

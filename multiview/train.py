@@ -11,6 +11,7 @@ so a model's trajectory never depends on the other models in its batch.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -99,17 +100,20 @@ def margins(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return Fc.gather(1, yy)[:, 0] - Fc.scatter(1, yy, -torch.inf).amax(1)
 
 
+def _blocks(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """t (K, ..., k, ...) with class axis `dim` as a (K, A, k * B) view: A the sizes between the model
+    and class axes, B those after; every per-(model, class) product then runs over contiguous rows."""
+    return t.view(t.shape[0], math.prod(t.shape[1:dim]), -1)
+
+
 def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool = False) -> None:
     """In place: each (model, class) block moves by lr * grad, lr = clamp(eta/||g||, lr_min, lr_max).
 
     shared=True takes one step per class for all K models together (they form one predictor).
     active: (K,) bool, models still training."""
     def block_sq(t, dim):  # (K, k): squared gradient norm of each (model, class) block of tensor t
-        g = t.grad
-        if g.dim() > dim + 1:  # contiguous trailing axes first (one pass, no copy), then the ones before
-            g = torch.linalg.vector_norm(g, dim=tuple(range(dim + 1, g.dim())))
-        g = g.square()
-        return g.sum(dim=tuple(range(1, dim))) if dim > 1 else g
+        g = _blocks(t.grad.contiguous(), dim)
+        return torch.mul(g, g).sum(1).view(t.shape[0], t.shape[dim], -1).sum(-1)
 
     def rate(sq):
         if shared:
@@ -122,10 +126,9 @@ def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool 
     else:
         rates = [rate(sum(block_sq(t, dim) for t, dim in pairs))] * len(pairs)
     with torch.no_grad():
-        for (t, dim), lr in zip(pairs, rates):
-            shape = [lr.shape[0]] + [1] * (t.dim() - 1)
-            shape[dim] = lr.shape[1]
-            t.addcmul_(lr.reshape(shape), t.grad, value=-1.0)
+        for (t, dim), lr in zip(pairs, rates):  # lr spread over each class's row: contiguous products
+            rows = lr[:, None, :, None].expand(-1, 1, -1, math.prod(t.shape[dim + 1:])).reshape(lr.shape[0], 1, -1)
+            _blocks(t, dim).addcmul_(rows, _blocks(t.grad.contiguous(), dim), value=-1.0)
 
 
 AVERAGES = ("sum", "mean", "separate")

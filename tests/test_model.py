@@ -64,18 +64,19 @@ def test_phi_reads_each_class_filters_on_its_own_views():
     assert ph[0, 1, 1] == 2.5 and ph[0, 0].abs().max() == 0 and ph[0, 1, 0] == 0
 
 
+@pytest.mark.parametrize("q", [4, 5, 6])
 @pytest.mark.parametrize("noise", ["limit", "isotropic"])
-def test_blocked_logits_match_autograd_through_srelu(noise, monkeypatch):
+def test_blocked_logits_match_autograd_through_srelu(noise, q, monkeypatch):
     """The blocked forward/backward equals plain autograd through sReLU, for blocks of every size, with
-    the gates recomputed in the backward or kept from the forward."""
+    the gates recomputed in the backward or kept from the forward, for even and odd powers q."""
     import multiview.model as mm
     train, test = _data(noise)
-    p = init(ModelConfig(m=3, init_std=0.05), 2, 3, train, seed=1)
+    p = init(ModelConfig(m=3, q=q, init_std=0.05), 2, 3, train, seed=1)
     W = p.W.double().requires_grad_(True)
     C = None if p.C is None else p.C.double().requires_grad_(True)
     params = Params(W, C, p.cfg, p.seed)
     train.X = train.X.double()
-    ref = srelu(preactivations(params, train), 4, 0.1).sum(dim=(3, 4))
+    ref = srelu(preactivations(params, train), q, 0.1).sum(dim=(3, 4))
     w = torch.randn_like(ref)
     g_ref = torch.autograd.grad((ref * w).sum(), params.tensors())
     for chunk, recompute in ((1, 0), (100, 1 << 30), (1 << 19, 0), (1 << 19, 1 << 30)):  # block sizes; gates kept or recomputed
