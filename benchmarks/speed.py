@@ -138,7 +138,7 @@ def figure_walls() -> pd.DataFrame:
     rows = []
     for cfg in sorted((ROOT / "figures").glob("*/config.json")):
         c = json.loads(cfg.read_text())
-        cached = c.get("cache", {}).get("repeats_cached", 0)
+        cached = c.get("cache", {}).get("units_cached", c.get("cache", {}).get("repeats_cached", 0))
         rows.append({"figure": cfg.parent.name, "wall_time_s": c["wall_time_s"], "from_cache": cached > 0})
     return pd.DataFrame(rows)
 

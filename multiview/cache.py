@@ -44,9 +44,10 @@ def unit_key(name: str, config: dict, **tags) -> str:
 class Store:
     """Entries under `root`/<key>.pkl: a sha256 line of the payload, then the pickled tables."""
 
-    def __init__(self, root: Path | None, force: bool = False):
+    def __init__(self, root: Path | None, force: bool = False, jobs: int = 1):
         self.root = None if root is None else Path(root)
         self.force = force
+        self.jobs = jobs  # worker processes that compute the missing units (experiment.run_repeats)
         self.hits = self.misses = 0
 
     def path(self, key: str) -> Path:
@@ -79,16 +80,6 @@ class Store:
 
     def keys(self) -> set[str]:
         return set() if self.root is None or not self.root.exists() else {p.stem for p in self.root.glob("*.pkl")}
-
-    def get_or_compute(self, key: str, compute: Callable[[], Tables]) -> Tables:
-        tables = self.load(key)
-        if tables is not None:
-            self.hits += 1
-            return tables
-        self.misses += 1
-        tables = compute()
-        self.save(key, tables)
-        return tables
 
 
 def script_file(fn: Callable) -> str | None:

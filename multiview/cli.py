@@ -11,6 +11,7 @@ line naming what is wrong and exits with status 2 before anything is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,10 +45,18 @@ def resolve_out(path: str) -> Path:
     return out
 
 
-def main(default_cfg, run: Callable, description: str, default_out: str, argv=None, extra=()) -> None:
+def cores() -> int:
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def main(default_cfg, run: Callable, description: str, default_out: str, argv=None, extra=(),
+         jobs: int | None = 1) -> None:
     """Parse the command line, then call run(cfg, out, device, quiet, store, **extras) -> None.
 
     extra: (flag, argparse kwargs) pairs for a script's own options, passed to run by their dest.
+    jobs: the default of --jobs, the worker processes for the missing units (0: one per core);
+    None: no --jobs option (the script has its own).
     A ConfigError raised by run (it validates before writing) is reported like any bad input."""
     parser = _Parser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog="config keys (KEY=VALUE, dotted):\n" + describe(default_cfg))
@@ -56,10 +65,15 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--force", action="store_true", help="recompute, ignoring (and replacing) cached repeats")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    if jobs is not None:
+        parser.add_argument("--jobs", type=int, default=jobs, help="worker processes for the repeats' units, each "
+                            f"with its share of the cores; 0 = one per core (default {jobs})")
     dests = [parser.add_argument(flag, **kwargs).dest for flag, kwargs in extra]
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_intermixed_args(argv)
     try:
+        if jobs is not None and args.jobs < 0:
+            raise ConfigError(f"--jobs={args.jobs} is not allowed: must be an integer >= 0 (0 = one per core)")
         cfg = override(default_cfg, args.overrides)
         device = resolve_device(args.device)
         out = resolve_out(args.out)
@@ -67,7 +81,9 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     start = time.time()
-    store = Store(None if args.no_cache else default_dir() / Path(run.__code__.co_filename).stem, force=args.force)
+    n_jobs = 1 if jobs is None else args.jobs or cores()
+    store = Store(None if args.no_cache else default_dir() / Path(run.__code__.co_filename).stem, force=args.force,
+                  jobs=n_jobs)
     extras = {dest: getattr(args, dest) for dest in dests}
     # softmax tails underflow to denormals, ~100x slower on x86; values below 1e-38 are 0 here
     torch.set_flush_denormal(True)
@@ -81,5 +97,5 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
         sys.exit(1)
     finally:
         torch.set_flush_denormal(False)  # the process's normal floating-point mode again
-    cached = f"; {store.hits} of {store.hits + store.misses} repeats from the cache" if store.hits else ""
+    cached = f"; {store.hits} of {store.hits + store.misses} units from the cache" if store.hits else ""
     print(f"wall time {time.time() - start:.1f} s{cached}; outputs in {out}")

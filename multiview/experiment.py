@@ -256,20 +256,60 @@ def headline_repeat(cfg: HeadlineConfig, r: int, device="cpu", quiet=True) -> di
 
 
 def run_repeats(name: str, unit, cfg, device: str, quiet: bool, store: Store | None = None,
-                repeats=None) -> dict[str, pd.DataFrame]:
+                repeats=None, parts: list | None = None) -> dict[str, pd.DataFrame]:
     """unit(cfg, repeat, device, quiet) -> tables, for each repeat, through the store; tables concatenated.
 
-    The key of repeat r ignores cfg.repeats, so raising R reuses the repeats already computed and a
-    killed run resumes at the first unfinished repeat."""
+    parts: configs whose tables, concatenated, make one repeat (the headline's (data set, family)
+    pairs), largest first; default [cfg]. Each (part, repeat) is a unit of work with its own cache
+    key (which ignores cfg.repeats, so raising R reuses the repeats already computed and a killed run
+    resumes at the first unfinished unit). Missing units run on store.jobs worker processes, each
+    stored as it finishes; with one job they run here, in order."""
     store = store or Store(None)
-    conf = to_dict(cfg)
-    conf.pop("repeats", None)
     code = code_version(*filter(None, [script_file(unit)]))
-    parts = []
-    for r in tqdm(range(cfg.repeats) if repeats is None else repeats, desc=name, disable=quiet, leave=False):
-        key = unit_key(name, conf, repeat=r, device=torch.device(device).type, code=code)
-        parts.append(store.get_or_compute(key, lambda: unit(cfg, r, device, quiet)))
-    return {t: pd.concat([p[t] for p in parts], ignore_index=True) for t in parts[0]}
+    units = []  # (key, part, repeat), by part then repeat: the largest parts start first
+    for part in parts or [cfg]:
+        conf = to_dict(part)
+        conf.pop("repeats", None)
+        for r in range(cfg.repeats) if repeats is None else repeats:
+            units.append((unit_key(name, conf, repeat=r, device=torch.device(device).type, code=code), part, r))
+    done = {key: store.load(key) for key, _, _ in units}
+    todo = [u for u in units if done[u[0]] is None]
+    store.hits, store.misses = store.hits + len(units) - len(todo), store.misses + len(todo)
+    bar = tqdm(total=len(units), initial=len(units) - len(todo), desc=name, disable=quiet, leave=False)
+    if store.jobs > 1 and len(todo) > 1:
+        from joblib import Parallel, delayed, parallel_config
+        jobs = min(store.jobs, len(todo))
+        threads = max(1, torch.get_num_threads() // jobs)
+        tasks = (delayed(_unit)(unit, part, r, device, threads, key) for key, part, r in todo)
+        with parallel_config(backend="loky", n_jobs=jobs):
+            for key, tables in Parallel(return_as="generator_unordered")(tasks):
+                store.save(key, tables)
+                done[key] = tables
+                bar.update()
+    else:
+        for key, part, r in todo:
+            done[key] = unit(part, r, device, quiet)
+            store.save(key, done[key])
+            bar.update()
+    bar.close()
+    order = sorted(range(len(units)), key=lambda i: (units[i][2], i))  # by repeat, then part
+    parts_ = [done[units[i][0]] for i in order]
+    return {t: pd.concat([p[t] for p in parts_], ignore_index=True) for t in parts_[0]}
+
+
+def _unit(unit, cfg, r: int, device: str, threads: int, key: str):
+    """One unit in a worker process: its share of the cores, denormals flushed (set before its first
+    parallel op, so every thread of its pool inherits the mode)."""
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    return key, unit(cfg, r, device, True)
+
+
+def headline_parts(cfg: HeadlineConfig) -> list[HeadlineConfig]:
+    """The headline's units within a repeat: one per (data set, family), the networks first."""
+    from dataclasses import replace
+    families = sorted(cfg.families.split(","), key=FAMILIES.index)
+    return [replace(cfg, datasets=d, families=f) for f in families for d in cfg.datasets.split(",")]
 
 
 def kd_variants(cfg: HeadlineConfig, variants: list, r: int, device="cpu", quiet=True) -> pd.DataFrame:

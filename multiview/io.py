@@ -57,8 +57,10 @@ def provenance(cfg, device: str, wall_time: float, store=None, **extra) -> dict:
     """config.json content: the full resolved config plus versions, commit, device and wall time
     (of this run: repeats taken from the cache cost nothing; `cache` says how many)."""
     from . import __version__
+    if store is not None:
+        extra["jobs"] = store.jobs
     if store is not None and store.root is not None:
-        extra["cache"] = {"folder": str(store.root), "repeats_cached": store.hits, "repeats_computed": store.misses}
+        extra["cache"] = {"folder": str(store.root), "units_cached": store.hits, "units_computed": store.misses}
     return {"config": to_dict(cfg), "multiview_version": __version__, "git_commit": git_commit(),
             "torch_version": torch.__version__, "python_version": platform.python_version(),
             "device": device, "threads": torch.get_num_threads(),

@@ -55,7 +55,7 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store: Store, 
 
 
 def main(argv=None) -> None:
-    cli.main(HeadlineConfig(families="nn", datasets="multiview", repeats=2), run, __doc__,
+    cli.main(HeadlineConfig(families="nn", datasets="multiview", repeats=2), run, __doc__, jobs=None,
              default_out="figures/sweep", extra=OPTIONS, argv=argv)
 
 

@@ -78,7 +78,7 @@ HEAD_TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "contr
 
 def test_ensemble_vs_ntk_end_to_end_on_a_tiny_config(tmp_path):
     out = tmp_path / "headline"
-    res = sim("ensemble_vs_ntk", "--out", str(out), *HEAD_TINY)
+    res = sim("ensemble_vs_ntk", "--out", str(out), "--jobs", "1", *HEAD_TINY)
     assert res.returncode == 0, res.stderr
     df = pd.read_csv(out / "results.csv")
     assert set(df.family) == {"nn", "ntk", "rf"} and set(df.data) == {"multiview", "gaussian"}
@@ -95,14 +95,16 @@ def test_ensemble_vs_ntk_end_to_end_on_a_tiny_config(tmp_path):
     for name in ("headline.png", "headline.pdf", "config.json"):
         assert (out / name).exists()
     assert "ensemble" in res.stdout and "+-" in res.stdout
-    # a rerun takes both repeats from the cache; --force recomputes them: all three tables identical
+    # a rerun takes every unit (repeat x data set x family) from the cache; --force recomputes them,
+    # on 2 worker processes: all three tables identical
     again = sim("ensemble_vs_ntk", "--out", str(tmp_path / "again"), *HEAD_TINY)
-    assert again.returncode == 0 and "2 of 2 repeats from the cache" in again.stdout
-    forced = sim("ensemble_vs_ntk", "--out", str(tmp_path / "forced"), "--force", *HEAD_TINY)
+    assert again.returncode == 0 and "12 of 12 units from the cache" in again.stdout
+    forced = sim("ensemble_vs_ntk", "--out", str(tmp_path / "forced"), "--force", "--jobs", "2", *HEAD_TINY)
     assert forced.returncode == 0 and "from the cache" not in forced.stdout
     for other in ("again", "forced"):
         assert (tmp_path / other / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
-    assert json.loads((tmp_path / "again" / "config.json").read_text())["cache"]["repeats_cached"] == 2
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["cache"]["units_cached"] == 12
+    assert json.loads((tmp_path / "forced" / "config.json").read_text())["jobs"] == 2
 
 
 def test_kd_regime_runs_every_variant_on_a_tiny_config(tmp_path):
