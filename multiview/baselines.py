@@ -74,26 +74,35 @@ class Linearised:
         return self.params.tensors()
 
     def features(self, data: Dataset):
-        """sReLU'(<w0, x_p>) (K, N, k, P, m); the closed-form features sum_p sReLU'(<w0, x_p>) x_p
-        (K, N, k, m, D); F(W0) (K, N, k) or None when centred."""
+        """sReLU'(<w0, x_p>) in C's layout (K, N, P, k, m); the closed-form features
+        sum_p sReLU'(<w0, x_p>) x_p (K, N, k, m, D); the logits' constant F(W0) - <grad F(W0), W0>
+        (without F(W0) when centred): (K, N, k). Computed once per (data, W0)."""
         def compute():
             cfg = self.init.cfg
             z0 = preactivations(self.init, data)
             grad0 = _srelu_grad(z0, cfg.q, cfg.varrho)
             feats = torch.einsum("bnkpm,npd->bnkmd", grad0, data.X)
-            F0 = None if self.centred else srelu(z0, cfg.q, cfg.varrho).sum(dim=(3, 4))
-            return grad0, feats, F0
+            grad0 = grad0.transpose(2, 3).contiguous()
+            const = -self._linear(grad0, feats, self.init, data)
+            if not self.centred:
+                const += srelu(z0, cfg.q, cfg.varrho).sum(dim=(3, 4))
+            return grad0, feats, const
         return self._frozen.get(data, self.init, compute)
 
+    @staticmethod
+    def _linear(grad0, feats, params: Params, data: Dataset) -> torch.Tensor:
+        """<grad F(W0), (W, C)>: sum_{r,p} sReLU'(<w0_r, x_p>) <w_r, x_p>. A training patch's noise
+        coordinate adds s C; fresh test noise meets only the init, whose part the constant cancels."""
+        F = torch.einsum("bnkmd,bkmd->bnk", feats, params.W)
+        if params.C is not None and data.noise_rows is not None:
+            C = noise_coordinates(params.C, data.noise_rows)
+            F = F + data.noise_norm * torch.mul(grad0, C).sum(2).sum(-1)
+        return F
+
     def logits(self, data: Dataset) -> torch.Tensor:
-        """F(W0) + sum_{r,p} sReLU'(<w0_r, x_p>) <w_r - w0_r, x_p>. In the d -> inf limit a training
-        patch's noise coordinate adds s (C - C0); fresh test noise meets only the init, so it cancels."""
-        grad0, feats, F0 = self.features(data)
-        F = torch.einsum("bnkmd,bkmd->bnk", feats, self.params.W - self.init.W)
-        if self.params.C is not None and data.noise_rows is not None:
-            dC = noise_coordinates(self.params.C - self.init.C, data.noise_rows)
-            F = F + data.noise_norm * (grad0 * dC.transpose(2, 3)).sum(dim=(3, 4))
-        return F if F0 is None else F + F0
+        """F(W0) + sum_{r,p} sReLU'(<w0_r, x_p>) <w_r - w0_r, x_p>, as <grad F(W0), W> + a constant."""
+        grad0, feats, const = self.features(data)
+        return self._linear(grad0, feats, self.params, data) + const
 
     def phi(self) -> torch.Tensor:
         return self.params.phi()

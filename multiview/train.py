@@ -149,15 +149,20 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
     """
     if average is not None and average not in AVERAGES:
         raise ValueError(f"average={average!r}: must be one of {AVERAGES}")
-    model = model.detach()
-    for t in model.tensors():
-        t.requires_grad_(True)
-    loss_fn = loss_fn or cross_entropy(train.y, cfg.label_smoothing)
+    model = _trainable(model.detach())
     K, N = model.K, len(train)
+    # models that fit leave the batch (their steps cost nothing more) when nothing else couples them:
+    # independent models, the default loss, the same full batch at every step
+    compact = loss_fn is None and average is None and (cfg.batch_size == 0 or cfg.batch_size >= N) \
+        and cfg.view_dropout == 0 and steps is None
+    final = model.detach() if compact else None
+    loss_fn = loss_fn or cross_entropy(train.y, cfg.label_smoothing)
     G = K if average is None else 1
     budget = cfg.max_steps if steps is None else steps
     active = torch.ones(G, dtype=torch.bool, device=model.tensors()[0].device)
+    live = torch.arange(G, device=active.device)  # which of the G models each row of the batch is
     stopped = torch.full((G,), budget)
+    last_rec = None  # the last record of all G models: those that left the batch keep theirs
     hist = History()
     gen = torch.Generator().manual_seed(seed)
 
@@ -187,10 +192,14 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
                 mar = margins(F.detach() if full else predict(train), train.y)
             fitted = mar.amin(1) >= cfg.fit_margin if steps is None else torch.zeros_like(active)
             newly = active & fitted
-            stopped[newly.cpu()] = step
+            stopped[live[newly].cpu()] = step
             if step % cfg.log_every == 0 or newly.any() or last:
-                ph = model.phi() if track_views else None
-                hist.record(step, losses, (mar > 0).float().mean(1), ph)
+                rec = [losses.detach(), (mar > 0).float().mean(1), model.phi() if track_views else None]
+                if last_rec is not None and len(live) < G:
+                    rec = [None if old is None else old.clone().index_put_((live,), new)
+                           for old, new in zip(last_rec, rec)]
+                hist.record(step, *rec)
+                last_rec = rec
                 bar.set_postfix(loss=f"{losses.mean().item():.3g}", fit=f"{G - int(active.sum())}/{G}")
             active = active & ~fitted
         if not active.any() or last:
@@ -200,6 +209,26 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
         losses.sum().backward()
         normalised_step(model, cfg, active if average is None else active.expand(K),
                         shared=average in ("sum", "mean"))
+        if compact and newly.any():
+            _store(final, model, live, newly)
+            model = _trainable(model.select(active.nonzero()[:, 0]).detach())
+            live, active = live[active], active[active]
     bar.close()
     hist.stopped_at = stopped
+    if compact:
+        _store(final, model, live, torch.ones_like(active))
+        return final, hist
     return model.detach(), hist
+
+
+def _trainable(model):
+    for t in model.tensors():
+        t.requires_grad_(True)
+    return model
+
+
+@torch.no_grad()
+def _store(final, model, live: torch.Tensor, rows: torch.Tensor) -> None:
+    """Write the batch's models `rows` (bool) into their places `live[rows]` of the full set `final`."""
+    for T, t in zip(final.tensors(), model.tensors()):
+        T[live[rows]] = t[rows]

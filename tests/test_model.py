@@ -3,7 +3,7 @@ import torch
 
 from multiview.data import DataConfig, generate
 from multiview.model import ModelConfig, Params, init, logits, phi, preactivations, srelu
-from multiview.train import TrainConfig, fit
+from multiview.train import TrainConfig, cross_entropy, fit
 
 
 def test_srelu_values_on_each_piece():
@@ -52,6 +52,32 @@ def test_batched_training_equals_training_each_model_alone():
         assert ha.stopped_at[0] == hb.stopped_at[i]
         assert torch.allclose(alone.W[0], batched.W[i], atol=1e-10)
         assert torch.allclose(alone.C[0], batched.C[i], atol=1e-10)
+
+
+@pytest.mark.parametrize("family", ["nn", "ntk"])
+def test_models_that_fit_leave_the_batch_without_changing_any_result(family):
+    """fit() drops a model from the batch once it fits; an explicit loss keeps every model in the batch
+    to the end. Same stopping steps, weights and history either way (float64)."""
+    from multiview.baselines import NTKConfig, init_ntk
+    train, _ = _data("limit")
+    train.X = train.X.double()
+    cfg = TrainConfig(n_models=4, max_steps=400)
+    p = init(ModelConfig(m=3), 4, 3, train, seed=3)
+    p = Params(p.W.double(), p.C.double(), p.cfg, p.seed)
+    if family == "ntk":
+        p = init_ntk(NTKConfig(), ModelConfig(m=3), 4, 3, train, seed=3)
+        p.params.W, p.params.C = p.params.W.double(), p.params.C.double()
+        p.init.W, p.init.C = p.init.W.double(), p.init.C.double()
+    compact, hc = fit(p, train, cfg, quiet=True)
+    whole, hw = fit(p, train, cfg, loss_fn=cross_entropy(train.y), quiet=True)
+    assert len(set(hc.stopped_at.tolist())) > 1 and hc.stopped_at.min() < cfg.max_steps  # models left early
+    assert torch.equal(hc.stopped_at, hw.stopped_at)
+    for a, b in zip(compact.tensors(), whole.tensors()):
+        assert torch.allclose(a, b, atol=1e-10)
+    sc, sw = hc.stacked(), hw.stacked()
+    assert torch.equal(sc["steps"], sw["steps"])
+    for key in ("loss", "acc", "phi"):
+        assert torch.allclose(sc[key], sw[key], atol=1e-10)
 
 
 def test_phi_reads_each_class_filters_on_its_own_views():
