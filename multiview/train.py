@@ -106,14 +106,32 @@ def _blocks(t: torch.Tensor, dim: int) -> torch.Tensor:
     return t.view(t.shape[0], math.prod(t.shape[1:dim]), -1)
 
 
+SQUARES_CHUNK = 1 << 17  # squares per chunk and thread (512 KB): a big gradient is squared and summed in cache
+
+
+def _column_sq(b: torch.Tensor) -> torch.Tensor:
+    """sum_a b[:, a, c]^2: (K, A, L) -> (K, L). A model's block larger than a chunk goes through a
+    cache-resident buffer, a chunk of rows at a time: the squares never make a second pass to memory."""
+    K, A, L = b.shape
+    chunk = SQUARES_CHUNK * torch.get_num_threads()
+    if A * L <= chunk:
+        return torch.mul(b, b).sum(1)
+    rows = max(1, chunk // L)
+    out, buf = b.new_zeros(K, L), b.new_empty(min(rows, A), L)
+    for i in range(K):
+        for a in range(0, A, rows):
+            c = b[i, a:a + rows]
+            out[i] += torch.mul(c, c, out=buf[: len(c)]).sum(0)
+    return out
+
+
 def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool = False) -> None:
     """In place: each (model, class) block moves by lr * grad, lr = clamp(eta/||g||, lr_min, lr_max).
 
     shared=True takes one step per class for all K models together (they form one predictor).
     active: (K,) bool, models still training."""
     def block_sq(t, dim):  # (K, k): squared gradient norm of each (model, class) block of tensor t
-        g = _blocks(t.grad.contiguous(), dim)
-        return torch.mul(g, g).sum(1).view(t.shape[0], t.shape[dim], -1).sum(-1)
+        return _column_sq(_blocks(t.grad.contiguous(), dim)).view(t.shape[0], t.shape[dim], -1).sum(-1)
 
     def rate(sq):
         if shared:

@@ -1,3 +1,4 @@
+import pytest
 """Methods and baselines: KD loss against hand computation, NTK against autograd, each method on a
 tiny config (shapes, determinism, a cheap version of its claim)."""
 import math
@@ -172,12 +173,16 @@ def test_view_dropout_removes_one_own_view_of_multi_view_samples_only():
     assert torch.equal(drop_views(train, 0.0, torch.Generator()).X, train.X)
 
 
-def test_normalised_step_moves_each_block_by_eta_jointly_or_per_tensor():
+@pytest.mark.parametrize("chunk", [1 << 17, 7, 50])  # one pass; chunks of rows; a model's block at once
+def test_normalised_step_moves_each_block_by_eta_jointly_or_per_tensor(chunk, monkeypatch):
     """class: each (model, class) block of W and C together moves by eta; tensor: each tensor's block
-    moves by eta on its own (unless the learning rate hits its clamp)."""
+    moves by eta on its own (unless the learning rate hits its clamp). Gradient norms summed in one pass
+    or chunk by chunk."""
     from dataclasses import replace as rep
 
+    import multiview.train as mt
     from multiview.train import normalised_step
+    monkeypatch.setattr(mt, "SQUARES_CHUNK", chunk)
     train, _ = generate(DataConfig(k=3, P=8, n_train=20, n_test=1), 0)
     p = init(ModelConfig(m=2), 2, 3, train, seed=0)
     p.W.grad, p.C.grad = torch.randn_like(p.W), 3 * torch.randn_like(p.C)
