@@ -72,7 +72,7 @@ class _NetworkLogits(torch.autograd.Function):
         c = 1 / (q * varrho ** (q - 1))
         for a in range(0, N, n):
             b = min(a + n, N)
-            zc = _preactivate(X, Wb, C, a, b, s, z)
+            zc = _preactivate(X, Wb, C, a, b, s, z[: G * (b - a) * P * L])
             tc = torch.clamp(zc, 0.0, varrho, out=t[: zc.numel()].view(zc.shape))
             if keep:  # the backward's gates t^(q-1), then t^q from them
                 zc.clamp_(min=varrho).addcmul_(torch.pow(tc, q - 1, out=gates[:, a:b]), tc, value=c)
@@ -102,14 +102,16 @@ class _NetworkLogits(torch.autograd.Function):
         dz_scale = (g * varrho ** (1 - q))[..., None].expand(*g.shape, m).reshape(G, N, 1, L)
         for a in range(0, N, n):
             b = min(a + n, N)
+            # dz = sReLU'(z) dF, made in place: in the gradient of C itself when there is one
+            out = z[: G * (b - a) * P * L] if dC is None else dC[:, a:b]
             if gates is not None:
-                dz = torch.mul(gates[:, a:b], dz_scale[:, a:b], out=z[: G * (b - a) * P * L].view(G, b - a, P, L))
+                dz = torch.mul(gates[:, a:b], dz_scale[:, a:b], out=out.view(G, b - a, P, L))
             else:
-                dz = _preactivate(X, Wb, C, a, b, s, z)
+                dz = _preactivate(X, Wb, C, a, b, s, out)
                 dz.clamp_(0.0, varrho).pow_(q - 1).mul_(dz_scale[:, a:b])
-            if dC is not None:
-                torch.mul(dz, s, out=dC[:, a:b].view(dz.shape))
             dWb.baddbmm_(X[a:b].reshape(1, -1, D).transpose(1, 2).expand(G, D, -1), dz.view(G, -1, L))
+        if dC is not None and s != 1:
+            dC.mul_(s)
         return None, dWb.transpose(1, 2).reshape(K, k, m, D), dC, None, None, None
 
 
@@ -119,11 +121,11 @@ def _pow_(t: torch.Tensor, q: int) -> torch.Tensor:
     return t.pow_(q // 2).square_() if q % 2 == 0 and q > 2 else t.pow_(q)
 
 
-def _preactivate(X, Wb, C, a: int, b: int, s: float, buf):
-    """Pre-activations <W, X_p> + s C_p of samples a..b as (G, b - a, P, L) in the front of `buf`."""
+def _preactivate(X, Wb, C, a: int, b: int, s: float, out):
+    """Pre-activations <W, X_p> + s C_p of samples a..b as (G, b - a, P, L), written into `out`."""
     N, P, D = X.shape
     G, _, L = Wb.shape
-    out = buf[: G * (b - a) * P * L].view(G, (b - a) * P, L)
+    out = out.view(G, (b - a) * P, L)
     Xc = X[a:b].reshape(1, -1, D).expand(G, -1, D)
     torch.bmm(Xc, Wb, out=out)
     if C is not None:
