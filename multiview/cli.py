@@ -67,7 +67,7 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     if jobs is not None:
         parser.add_argument("--jobs", type=int, default=jobs, help="worker processes for the repeats' units, each "
-                            f"with its share of the cores; 0 = one per core (default {jobs})")
+                            f"with its share of the cores; 0 = one per core (one on a GPU) (default {jobs})")
     dests = [parser.add_argument(flag, **kwargs).dest for flag, kwargs in extra]
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_intermixed_args(argv)
@@ -81,7 +81,8 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     start = time.time()
-    n_jobs = 1 if jobs is None else args.jobs or cores()
+    # 0 = one worker per core on a CPU; one process drives a GPU
+    n_jobs = 1 if jobs is None else args.jobs or (1 if device == "cuda" else cores())
     store = Store(None if args.no_cache else default_dir() / Path(run.__code__.co_filename).stem, force=args.force,
                   jobs=n_jobs)
     extras = {dest: getattr(args, dest) for dest in dests}

@@ -64,6 +64,7 @@ CASES = [  # (sim, args, words the one-line message must contain)
     ("sweep", ["--grid", "data.muu=0.1,0.2"], ["data.muu", "did you mean data.mu"]),
     ("sweep", ["--grid", "data.mu=0.1,5"], ["data.mu=5.0", "<= 1"]),
     ("sweep", ["--jobs", "0"], ["--jobs=0", ">= 1"]),
+    ("ensemble_vs_ntk", ["--jobs", "-2"], ["--jobs=-2", ">= 0"]),
     ("sweep", ["--backend", "dask"], ["--backend=dask", "--scheduler"]),
     ("sweep", ["--backend", "ray"], ["--backend", "'ray'"]),
 ]
