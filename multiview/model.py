@@ -94,8 +94,7 @@ class _NetworkLogits(torch.autograd.Function):
         G, L = (1, K * k * m) if C is None else (K, k * m)
         Wb = W.reshape(G, L, D).transpose(1, 2)
         dWb = X.new_zeros(G, D, L)
-        dC = torch.empty_like(C, memory_format=torch.contiguous_format) \
-            if C is not None and ctx.needs_input_grad[2] else None
+        dC = _grad_buffer(C) if C is not None and ctx.needs_input_grad[2] else None
         z = X.new_empty(G * n * P * L)
         # dF / varrho^(q-1) spread over the filters, (G, N, 1, L): the products below run contiguous
         g = dF.permute(1, 0, 2)[None] if C is None else dF
@@ -113,6 +112,28 @@ class _NetworkLogits(torch.autograd.Function):
         if dC is not None and s != 1:
             dC.mul_(s)
         return None, dWb.transpose(1, 2).reshape(K, k, m, D), dC, None, None, None
+
+
+_SPARE: dict = {}  # gradient buffers handed back by the training loop, by (shape, dtype, device)
+
+
+def release_grads(tensors) -> None:
+    """Drop the tensors' gradients, keeping their buffers for the next backward to write C's gradient
+    into: a fresh buffer above glibc's mmap threshold (32 MB) is a new mapping, page-faulted in again
+    at every step. Only for gradients nothing else holds (the training loop's own copy)."""
+    for t in tensors:
+        if t.grad is not None:
+            _SPARE[(t.grad.shape, t.grad.dtype, t.grad.device)] = t.grad
+            t.grad = None
+
+
+def clear_spare_grads() -> None:
+    _SPARE.clear()
+
+
+def _grad_buffer(C: torch.Tensor) -> torch.Tensor:
+    buf = _SPARE.pop((C.shape, C.dtype, C.device), None)
+    return buf if buf is not None and buf.is_contiguous() else torch.empty_like(C, memory_format=torch.contiguous_format)
 
 
 def _pow_(t: torch.Tensor, q: int) -> torch.Tensor:

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from .config import Choice, Int, Real, knob, validate_fields
 from .data import Dataset, drop_views
+from .model import clear_spare_grads, release_grads
 
 
 class TrainingDiverged(RuntimeError):
@@ -222,8 +223,7 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
             active = active & ~fitted
         if not active.any() or last:
             break
-        for t in model.tensors():
-            t.grad = None
+        release_grads(model.tensors())
         losses.sum().backward()
         normalised_step(model, cfg, active if average is None else active.expand(K),
                         shared=average in ("sum", "mean"))
@@ -232,6 +232,7 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
             model = _trainable(model.select(active.nonzero()[:, 0]).detach())
             live, active = live[active], active[active]
     bar.close()
+    clear_spare_grads()
     hist.stopped_at = stopped
     if compact:
         _store(final, model, live, torch.ones_like(active))
