@@ -143,6 +143,28 @@ def figure_walls() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def targets(s: dict, lim: dict, table: pd.DataFrame, costs: dict, walls: pd.DataFrame) -> pd.DataFrame:
+    """Each speed target against what this run measured; a missed one says by how much (and, for the
+    figures, where the time goes)."""
+    head = next(iter(costs.values()))
+    fig_min = walls.wall_time_s.sum() / 60
+    top = ", ".join(f"{r.figure} {r.wall_time_s:.0f} s" for r in walls.nlargest(3, "wall_time_s").itertuples())
+    rows = [("dense step vs same-shape matmul", ">=", 0.8, s["step_vs_matmul"], ""),
+            ("dense step vs best matmul", ">=", 0.5, s["step_vs_best"], ""),
+            ("exact limit vs dense d = 4000 (K = 10 training), x", ">=", 8, lim["limit_speedup"], ""),
+            ("batched K vs loop, worst shape of the scaling table", ">", 1, table.batched_vs_loop.min(), ""),
+            ("headline wall time (s)", "<", 180, head["wall_s"], ""),
+            ("headline peak memory, all processes (MiB)", "<", 2048, head["peak_all_processes_MiB"], ""),
+            ("every figure from scratch (min, sum of recorded times)", "<", 20, fig_min,
+             "; many small-model distillation phases of 2000 steps; largest: " + top)]
+    out = []
+    for name, op, want, got, why in rows:
+        met = {">=": got >= want, ">": got > want, "<": got < want}[op]
+        out.append({"target": name, "wanted": f"{op} {want}", "measured": round(got, 3), "met": met,
+                    "missed by": "" if met else f"{abs(got - want):.3g}{why}"})
+    return pd.DataFrame(out)
+
+
 def markdown(df: pd.DataFrame) -> list[str]:
     return ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)] + [
         "| " + " | ".join(map(str, row)) + " |" for row in df.itertuples(index=False)]
@@ -214,6 +236,9 @@ def main() -> None:
         table.to_csv(out / "scaling.csv", index=False)
         md = ["# Speed (benchmarks/speed.py)", "", f"torch {torch.__version__}, {torch.get_num_threads()} threads", "",
               "| figure | value |", "|---|---|"] + [f"| {r['figure']} | {r['value']:.3f} |" for r in rows]
+        goals = targets(s, lim, table, costs, walls)
+        print(goals.to_string(index=False))
+        md += ["", "## Targets", "", *markdown(goals)]
         md += ["", "## Step time as each size doubles", "", *markdown(table.round(2))]
         (out / "speed.md").write_text("\n".join(md) + "\n")
     print(f"step_vs_matmul={s['step_vs_matmul']:.2f} step_vs_best={s['step_vs_best']:.2f} "
