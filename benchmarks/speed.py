@@ -120,8 +120,8 @@ def scaling(model=ModelConfig(), K: int = 10) -> pd.DataFrame:
         if path == "dense":
             variants.insert(1, ("2d", replace(data, d=2 * data.d), K))
         for name, d, k_models in variants:
-            batched = step_seconds(d, model, k_models, steps=3)
-            loop = k_models * step_seconds(d, model, 1, steps=3)
+            batched = step_seconds(d, model, k_models, steps=6)
+            loop = k_models * step_seconds(d, model, 1, steps=6)
             D = d.d if d.noise != "limit" else 2 * d.k
             z_mb = 4 * k_models * d.n_train * d.P * d.k * model.m / 2**20
             rows.append({"path": path, "change": name, "k": d.k, "D": D, "P": d.P, "N": d.n_train, "K": k_models,
