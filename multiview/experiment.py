@@ -5,7 +5,7 @@ for model group g, so every number follows from the master seed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import torch
@@ -280,7 +280,7 @@ def run_repeats(name: str, unit, cfg, device: str, quiet: bool, store: Store | N
         from joblib import Parallel, delayed, parallel_config
         jobs = min(store.jobs, len(todo))
         threads = max(1, torch.get_num_threads() // jobs)
-        tasks = (delayed(_unit)(unit, part, r, device, threads, key) for key, part, r in todo)
+        tasks = (delayed(compute_unit)(unit, part, r, device, threads, key) for key, part, r in todo)
         with parallel_config(backend="loky", n_jobs=jobs):
             for key, tables in Parallel(return_as="generator_unordered")(tasks):
                 store.save(key, tables)
@@ -297,9 +297,9 @@ def run_repeats(name: str, unit, cfg, device: str, quiet: bool, store: Store | N
     return {t: pd.concat([p[t] for p in parts_], ignore_index=True) for t in parts_[0]}
 
 
-def _unit(unit, cfg, r: int, device: str, threads: int, key: str):
-    """One unit in a worker process: its share of the cores, denormals flushed (set before its first
-    parallel op, so every thread of its pool inherits the mode)."""
+def compute_unit(unit, cfg, r: int, device: str, threads: int, key: str):
+    """One unit in a worker process (repeats here, sweep points): its share of the cores, denormals
+    flushed (set before its first parallel op, so every thread of its pool inherits the mode)."""
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     return key, unit(cfg, r, device, True)
@@ -307,7 +307,6 @@ def _unit(unit, cfg, r: int, device: str, threads: int, key: str):
 
 def headline_parts(cfg: HeadlineConfig) -> list[HeadlineConfig]:
     """The headline's units within a repeat: one per (data set, family), the networks first."""
-    from dataclasses import replace
     families = sorted(cfg.families.split(","), key=FAMILIES.index)
     return [replace(cfg, datasets=d, families=f) for f in families for d in cfg.datasets.split(",")]
 

@@ -52,7 +52,7 @@ class _NetworkLogits(torch.autograd.Function):
 
     Block layout (G, n, P, L): without C, one GEMM for all models, G = 1 and L = K k m (the GEMM's
     own output layout); with C (K, N, P, k, m), one GEMM per model, G = K and L = k m, so a block of
-    C is K contiguous runs that the GEMM adds in (baddbmm) and its gradient is written as K runs.
+    C is K contiguous runs added to the GEMM's output, and its gradient is made in place as K runs.
     sReLU with t = clamp(z, 0, varrho): t^q / (q varrho^(q-1)) + clamp(z, min=varrho) - varrho;
     sReLU'(z) = (t / varrho)^(q-1), exact on every piece. C: noise coordinates (trained, or fresh
     test noise) or None.

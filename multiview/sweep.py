@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .cache import Store, code_version, unit_key
 from .config import ConfigError, override, to_dict
-from .experiment import headline_repeat
+from .experiment import compute_unit, headline_repeat
 
 BACKENDS = ("loky", "dask")
 
@@ -37,11 +37,6 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 
 def grid_points(grid: dict[str, list[str]]) -> list[dict[str, str]]:
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
-
-
-def _point(cfg, key: str, repeat: int, threads: int, device: str):
-    torch.set_num_threads(threads)
-    return key, headline_repeat(cfg, repeat, device, quiet=True)
 
 
 def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backend: str = "loky",
@@ -64,7 +59,7 @@ def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backen
     todo = [j for j in jobs if j[3] not in done]
     if todo:
         threads = max(1, torch.get_num_threads() // n_jobs) if backend == "loky" else 1
-        tasks = (delayed(_point)(pcfg, key, r, threads, device) for _, r, pcfg, key in todo)
+        tasks = (delayed(compute_unit)(headline_repeat, pcfg, r, device, threads, key) for _, r, pcfg, key in todo)
         bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="sweep points", disable=quiet)
         client = _dask_client(scheduler) if backend == "dask" else None
         try:
