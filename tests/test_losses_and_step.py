@@ -113,7 +113,10 @@ def _expected_step(p, rates, lo, hi, active):
 
 @pytest.mark.parametrize("normalise", ["class", "tensor"])
 @pytest.mark.parametrize("shared", [False, True])
-def test_normalised_step_is_minus_the_clamped_rate_times_the_gradient(normalise, shared):
+@pytest.mark.parametrize("chunk", [1 << 17, 7, 50])  # norms in one pass; chunks of rows; a model's block at once
+def test_normalised_step_is_minus_the_clamped_rate_times_the_gradient(normalise, shared, chunk, monkeypatch):
+    import multiview.train as mt
+    monkeypatch.setattr(mt, "SQUARES_CHUNK", chunk)
     p = _model_with_grads()
     rates = _free_rates(p, normalise, shared, eta=0.5)
     every = torch.cat([r.flatten() for r in rates]).unique()
