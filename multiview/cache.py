@@ -26,11 +26,13 @@ def default_dir() -> Path:
     return Path(os.environ.get("MULTIVIEW_CACHE", Path.home() / ".cache" / "multiview"))
 
 
+PACKAGE = Path(__file__).resolve().parent  # whose source is part of every key
+
+
 def code_version(*extra_files) -> str:
     """Hash of the package's source files and any extra files (the script that defines the unit)."""
     h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")) + [Path(f) for f in extra_files]:
+    for path in sorted(PACKAGE.glob("*.py")) + [Path(f) for f in extra_files]:
         h.update(path.name.encode())
         h.update(Path(path).read_bytes())
     return h.hexdigest()[:16]

@@ -276,22 +276,24 @@ def run_repeats(name: str, unit, cfg, device: str, quiet: bool, store: Store | N
     todo = [u for u in units if done[u[0]] is None]
     store.hits, store.misses = store.hits + len(units) - len(todo), store.misses + len(todo)
     bar = tqdm(total=len(units), initial=len(units) - len(todo), desc=name, disable=quiet, leave=False)
-    if store.jobs > 1 and len(todo) > 1:
-        from joblib import Parallel, delayed, parallel_config
-        jobs = min(store.jobs, len(todo))
-        threads = max(1, torch.get_num_threads() // jobs)
-        tasks = (delayed(compute_unit)(unit, part, r, device, threads, key) for key, part, r in todo)
-        with parallel_config(backend="loky", n_jobs=jobs):
-            for key, tables in Parallel(return_as="generator_unordered")(tasks):
-                store.save(key, tables)
-                done[key] = tables
+    try:
+        if store.jobs > 1 and len(todo) > 1:
+            from joblib import Parallel, delayed, parallel_config
+            jobs = min(store.jobs, len(todo))
+            threads = max(1, torch.get_num_threads() // jobs)
+            tasks = (delayed(compute_unit)(unit, part, r, device, threads, key) for key, part, r in todo)
+            with parallel_config(backend="loky", n_jobs=jobs):
+                for key, tables in Parallel(return_as="generator_unordered")(tasks):
+                    store.save(key, tables)
+                    done[key] = tables
+                    bar.update()
+        else:
+            for key, part, r in todo:
+                done[key] = unit(part, r, device, quiet)
+                store.save(key, done[key])
                 bar.update()
-    else:
-        for key, part, r in todo:
-            done[key] = unit(part, r, device, quiet)
-            store.save(key, done[key])
-            bar.update()
-    bar.close()
+    finally:  # also when a unit fails: every unit finished so far is stored
+        bar.close()
     order = sorted(range(len(units)), key=lambda i: (units[i][2], i))  # by repeat, then part
     parts_ = [done[units[i][0]] for i in order]
     return {t: pd.concat([p[t] for p in parts_], ignore_index=True) for t in parts_[0]}
@@ -299,9 +301,13 @@ def run_repeats(name: str, unit, cfg, device: str, quiet: bool, store: Store | N
 
 def compute_unit(unit, cfg, r: int, device: str, threads: int, key: str):
     """One unit in a worker process (repeats here, sweep points): its share of the cores, denormals
-    flushed (set before its first parallel op, so every thread of its pool inherits the mode)."""
+    flushed (set before its first parallel op, so every thread of its pool inherits the mode).
+    Its (silent) progress bars lock with a thread lock: tqdm's default multiprocessing lock would be
+    reported as a leaked semaphore when a failing unit makes joblib stop this worker."""
+    import threading
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
+    tqdm.set_lock(threading.RLock())
     return key, unit(cfg, r, device, True)
 
 
