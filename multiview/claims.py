@@ -1,0 +1,183 @@
+"""Which of the theory's claims hold in a sim's output folder: `python -m multiview.claims OUT_DIR`.
+
+One verdict line per claim (holds / FAILS / n/a, measured, needed). Exit status 0 when every claim
+that could be tested holds, 1 when any fails, 2 when a folder cannot be read (one line on stderr).
+`--write` also (re)writes the folder's claims.csv. Sims call `report` after their table: the same
+lines, and claims.csv beside results.csv. A sweep's folder is checked grid point by grid point.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .claim import NOT_RUN, OPS, Claim, NotTested, Tables
+from .io import write_csv
+from .predictions import CLAIMS
+
+COLUMNS = ["claim", "measured", "needed", "holds", "note", "statement"]
+
+
+class Unreadable(Exception):
+    """A folder that is not a sim's output: no results.csv, unparseable tables, unknown sim."""
+
+
+def verdict(claim: Claim, tables: Tables, n_repeats: int) -> dict:
+    """One claim on one set of tables: measured, needed (text), holds (True / False / None: not tested)."""
+    row = {"claim": claim.name, "measured": math.nan, "needed": _needed(claim, tables), "holds": None,
+           "note": "", "statement": claim.statement}
+    if n_repeats < claim.repeats:
+        return row | {"note": f"needs {claim.repeats} repeats, ran {n_repeats}"}
+    try:
+        value = float(claim.measure(tables))
+        limits = [(b.op, b.limit(tables)) for b in claim.needs]
+    except NotTested as err:
+        return row | {"note": str(err) if str(err).startswith(NOT_RUN) else f"not tested: {err}"}
+    except (KeyError, AttributeError) as err:  # a table or column this claim reads is absent
+        return row | {"note": f"not tested: the tables lack {err}"}
+    if math.isnan(value):
+        return row | {"note": "not tested: the measurement is not a number"}
+    return row | {"measured": value, "holds": bool(all(OPS[op](value, float(lim)) for op, lim in limits))}
+
+
+def _needed(claim: Claim, tables: Tables) -> str:
+    parts = []
+    for b in claim.needs:
+        try:
+            parts.append(b.text(tables))
+        except (NotTested, KeyError, AttributeError):
+            parts.append(f"{b.op} {b.label}")
+    return " and ".join(parts)
+
+
+def check(claims: tuple[Claim, ...], tables: Tables) -> pd.DataFrame:
+    """Every claim on the tables of one run: DataFrame[claim, measured, needed, holds, note, statement]."""
+    n = int(tables["results"]["repeat"].nunique()) if "repeat" in tables["results"] else 1
+    return pd.DataFrame([verdict(c, tables, n) for c in claims], columns=COLUMNS).astype({"holds": object})
+
+
+def check_points(results: pd.DataFrame, keys: list[str], claims: tuple[Claim, ...] = CLAIMS["sweep"]) -> pd.DataFrame:
+    """A sweep: the claims at every grid point (its rows of results), one column per grid key first."""
+    frames = [check(claims, {"results": rows}).assign(**dict(zip(keys, point if isinstance(point, tuple) else (point,))))
+              for point, rows in results.groupby(keys, sort=False)]
+    return pd.concat(frames, ignore_index=True)[[*keys, *COLUMNS]]
+
+
+def lines(verdicts: pd.DataFrame, keys: list[str] = ()) -> list[str]:
+    """One line per claim, e.g. 'FAILS nn kd keeps the gain: 0.520 (needs >= 0.7)', and a summary."""
+    out, not_run = [], {}
+    for _, v in verdicts.iterrows():
+        where = "".join(f"{k}={v[k]} " for k in keys)
+        if v.note.startswith(NOT_RUN):  # a part the run left out: one line for all of them
+            not_run.setdefault(where, []).append(v.claim)
+            continue
+        word = {True: "holds", False: "FAILS"}.get(v.holds, "n/a  ")
+        value = v.note if pd.isna(v.measured) else f"{v.measured:.3f}"
+        out.append(f"{word} {where}{v.claim}: {value} (needs {v.needed})")
+    out += [f"not run {where}({len(names)}): {', '.join(names)}" for where, names in not_run.items()]
+    return out + [summary(verdicts)]
+
+
+def summary(verdicts: pd.DataFrame) -> str:
+    holds = verdicts.holds
+    n_ok, n_fail = int((holds == True).sum()), int((holds == False).sum())  # noqa: E712 (None is neither)
+    not_run = int(verdicts.note.str.startswith(NOT_RUN).sum())
+    untested = len(verdicts) - n_ok - n_fail - not_run
+    return (f"{n_ok} of {len(verdicts)} claims hold, {n_fail} fail" + (f", {untested} not tested" if untested else "")
+            + (f", {not_run} not run" if not_run else ""))
+
+
+def failed(verdicts: pd.DataFrame) -> bool:
+    return bool((verdicts.holds == False).any())  # noqa: E712
+
+
+def report(sim: str, tables: Tables, out: Path, keys: list[str] = ()) -> pd.DataFrame:
+    """What a sim calls after printing its table: print the verdicts, write out/claims.csv."""
+    verdicts = check_points(tables["results"], list(keys)) if keys else check(CLAIMS[sim], tables)
+    print("claims of the theory:\n" + "\n".join(lines(verdicts, keys)))
+    write_csv(verdicts, Path(out) / "claims.csv")
+    return verdicts
+
+
+def load(folder: Path) -> tuple[str, Tables, dict]:
+    """A sim's output folder -> (sim name, tables by CSV stem, config.json); Unreadable if it is not one."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise Unreadable(f"{folder} is not a folder")
+    if not (folder / "results.csv").is_file():
+        raise Unreadable(f"{folder} has no results.csv: not a sim's output folder")
+    try:
+        config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").exists() else {}
+        tables = {p.stem: pd.read_csv(p) for p in sorted(folder.glob("*.csv")) if p.stem != "claims"}
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise Unreadable(f"{folder}: cannot read its tables ({type(err).__name__}: {err})".splitlines()[0]) from None
+    sim = config.get("sim") or identify(tables, config)
+    if sim not in CLAIMS:
+        raise Unreadable(f"{folder}: no claims for the sim that wrote it ({sim or 'not recognised'}); "
+                         f"known: {', '.join(CLAIMS)}")
+    return sim, tables, config
+
+
+def identify(tables: Tables, config: dict) -> str | None:
+    """Which sim wrote a folder that predates the 'sim' field of config.json: from its tables."""
+    res = tables["results"]
+    cols = set(res.columns)
+    methods = set(res["method"].unique()) if "method" in cols else set()
+    rules = [
+        ("sweep", "grid" in config or "summary" in tables),
+        ("views_per_seed", "phi_history" in tables),
+        ("calibration", "ece" in cols),
+        ("ensemble_size", "n_members" in cols),
+        ("label_refinery", "label_refinery" in methods),
+        ("self_distillation", "generation" in cols),
+        ("teacher_ensembles", "n_teachers" in cols),
+        ("online_kd", "mutual" in methods),
+        ("hints", "hints" in methods),
+        ("capacity_gap", "kd_direct" in methods),
+        ("view_dropout", "knob" in cols and set(res["knob"].dropna()) == {"train.view_dropout"}),
+        ("dark_knowledge", "knob" in cols),
+        ("kd_regime", "variant" in cols),
+        ("baseline_width", "width" in cols),
+        ("real_digits", "data" in cols and "digits" in set(res["data"])),
+        ("ensemble_vs_ntk", {"family", "data", "method", "split", "accuracy"} <= cols),
+    ]
+    return next((sim for sim, match in rules if match), None)
+
+
+def recheck(folder: Path, write: bool = False) -> pd.DataFrame:
+    """The verdicts for a folder written earlier or elsewhere (a sweep: per grid point)."""
+    sim, tables, config = load(folder)
+    keys = list(config.get("grid", {})) if sim == "sweep" else []
+    if sim == "sweep" and not keys:
+        keys = [c for c in tables["summary"].columns if "." in c] if "summary" in tables else []
+    if sim == "sweep" and not all(k in tables["results"] for k in keys):
+        raise Unreadable(f"{folder}: a sweep's results.csv lacks its grid columns {keys}")
+    verdicts = check_points(tables["results"], keys) if keys else check(CLAIMS[sim], tables)
+    print(f"{folder} ({sim}):\n" + "\n".join(lines(verdicts, keys)))
+    if write:
+        write_csv(verdicts, Path(folder) / "claims.csv")
+    return verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m multiview.claims", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="+", metavar="OUT_DIR", help="a sim's output folder")
+    parser.add_argument("--write", action="store_true", help="also write each folder's claims.csv")
+    args = parser.parse_args(argv)
+    status = 0
+    for folder in args.folders:
+        try:
+            status = max(status, int(failed(recheck(Path(folder), args.write))))
+        except Unreadable as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
