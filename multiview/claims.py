@@ -2,8 +2,8 @@
 
 One verdict line per claim (holds / FAILS / n/a, measured, needed). Exit status 0 when every claim
 that could be tested holds, 1 when any fails, 2 when a folder cannot be read (one line on stderr).
-`--write` also (re)writes the folder's claims.csv. Sims call `report` after their table: the same
-lines, and claims.csv beside results.csv. A sweep's folder is checked grid point by grid point.
+`--write` also (re)writes the folder's claims.csv. Every sim calls `report(out)` after its table:
+the same lines, and claims.csv beside results.csv. A sweep's folder is checked grid point by point.
 """
 from __future__ import annotations
 
@@ -62,8 +62,10 @@ def check(claims: tuple[Claim, ...], tables: Tables) -> pd.DataFrame:
 
 def check_points(results: pd.DataFrame, keys: list[str], claims: tuple[Claim, ...] = CLAIMS["sweep"]) -> pd.DataFrame:
     """A sweep: the claims at every grid point (its rows of results), one column per grid key first."""
-    frames = [check(claims, {"results": rows}).assign(**dict(zip(keys, point if isinstance(point, tuple) else (point,))))
-              for point, rows in results.groupby(keys, sort=False)]
+    frames = []
+    for point, rows in results.groupby(keys, sort=False):
+        values = point if isinstance(point, tuple) else (point,)
+        frames.append(check(claims, {"results": rows}).assign(**dict(zip(keys, values))))
     return pd.concat(frames, ignore_index=True)[[*keys, *COLUMNS]]
 
 
@@ -93,14 +95,6 @@ def summary(verdicts: pd.DataFrame) -> str:
 
 def failed(verdicts: pd.DataFrame) -> bool:
     return bool((verdicts.holds == False).any())  # noqa: E712
-
-
-def report(sim: str, tables: Tables, out: Path, keys: list[str] = ()) -> pd.DataFrame:
-    """What a sim calls after printing its table: print the verdicts, write out/claims.csv."""
-    verdicts = check_points(tables["results"], list(keys)) if keys else check(CLAIMS[sim], tables)
-    print("claims of the theory:\n" + "\n".join(lines(verdicts, keys)))
-    write_csv(verdicts, Path(out) / "claims.csv")
-    return verdicts
 
 
 def load(folder: Path) -> tuple[str, Tables, dict]:
@@ -148,19 +142,25 @@ def identify(tables: Tables, config: dict) -> str | None:
     return next((sim for sim, match in rules if match), None)
 
 
-def recheck(folder: Path, write: bool = False) -> pd.DataFrame:
-    """The verdicts for a folder written earlier or elsewhere (a sweep: per grid point)."""
+def folder_verdicts(folder: Path) -> tuple[str, list[str], pd.DataFrame]:
+    """A folder's sim, its grid keys (a sweep's; else none) and the verdicts of its claims."""
     sim, tables, config = load(folder)
     keys = list(config.get("grid", {})) if sim == "sweep" else []
-    if sim == "sweep" and not keys:
-        keys = [c for c in tables["summary"].columns if "." in c] if "summary" in tables else []
-    if sim == "sweep" and not all(k in tables["results"] for k in keys):
+    if sim == "sweep" and not keys and "summary" in tables:
+        keys = [c for c in tables["summary"].columns if "." in c]
+    if sim == "sweep" and (not keys or not all(k in tables["results"] for k in keys)):
         raise Unreadable(f"{folder}: a sweep's results.csv lacks its grid columns {keys}")
-    verdicts = check_points(tables["results"], keys) if keys else check(CLAIMS[sim], tables)
-    print(f"{folder} ({sim}):\n" + "\n".join(lines(verdicts, keys)))
+    return sim, keys, check_points(tables["results"], keys) if keys else check(CLAIMS[sim], tables)
+
+
+def report(folder: Path, write: bool = True) -> pd.DataFrame:
+    """Print the verdicts of a folder's claims and (write) put them in its claims.csv. Sims call this
+    after writing their tables, so a later re-check of the folder prints exactly what the sim did."""
+    sim, keys, table = folder_verdicts(folder)
+    print(f"claims of the theory ({sim}, {folder}):\n" + "\n".join(lines(table, keys)))
     if write:
-        write_csv(verdicts, Path(folder) / "claims.csv")
-    return verdicts
+        write_csv(table, Path(folder) / "claims.csv")
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for folder in args.folders:
         try:
-            status = max(status, int(failed(recheck(Path(folder), args.write))))
+            status = max(status, int(failed(report(Path(folder), args.write))))
         except Unreadable as err:
             print(f"error: {err}", file=sys.stderr)
             status = 2

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli, plots  # noqa: E402
 from multiview.config import override  # noqa: E402
 from multiview.experiment import HeadlineConfig, maker, repeat_data, run_methods, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
@@ -39,9 +39,11 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     write_csv(df, out / "results.csv")
     table = pd.concat({w: summary(g) for w, g in df.groupby("width")}, names=["width"]).reset_index(level=0)
     plots.accuracy_vs_width(table, out / "baseline_width")
-    write_json(provenance(cfg, device, time.time() - start, store=store, widths=WIDTHS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="baseline_width",
+                          widths=WIDTHS), out / "config.json")
     show = table[(table.split == "test") & table.method.isin(["single", "ensemble", "kd", "train_average"])]
     print(show.pivot_table(index=["family", "width"], columns="method", values="mean").round(3).to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

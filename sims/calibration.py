@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import calibration as C, cli, methods as M, plots  # noqa: E402
+from multiview import calibration as C, claims, cli, methods as M, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, maker, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.measure import learned  # noqa: E402
@@ -72,10 +72,12 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     table.columns = [f"{a}_{b}" for a, b in table.columns]
     table = table.reset_index()
     plots.calibration(table, tables["reliability"], out / "calibration")
-    write_json(provenance(cfg, device, time.time() - start, store=store, smoothing=SMOOTHING), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="calibration",
+                          smoothing=SMOOTHING), out / "config.json")
     cols = ["accuracy", "ece", "ece_scaled", "ece_single", "ece_single_scaled", "temperature",
             "conf_learned", "acc_learned", "conf_missing", "acc_missing"]
     print(table.set_index("method")[[f"{c}_mean" for c in cols]].round(3).rename(columns=lambda c: c[:-5]).to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, literature as L, methods as M, plots  # noqa: E402
+from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
 from multiview.config import override  # noqa: E402
 from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
@@ -52,9 +52,11 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     table = by_method(df, ["width"])
     plots.variants(table, out / "capacity_gap", x="width", xlabel="student filters per class m",
                    title=f"students narrower than the teachers (m = {cfg.model.m}); assistant m = {ASSISTANT}")
-    write_json(provenance(cfg, device, time.time() - start, store=store, widths=WIDTHS, assistant=ASSISTANT),
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="capacity_gap",
+                          widths=WIDTHS, assistant=ASSISTANT),
                out / "config.json")
     print(table.round(3).to_string(index=False))
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, kd_sweep, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 
@@ -37,8 +37,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     write_csv(df, out / "results.csv")
     table = plots.kd_sweep_table(df)
     plots.kd_sweeps(table, out / "dark_knowledge")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sweeps=SWEEPS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="dark_knowledge",
+                          sweeps=SWEEPS), out / "config.json")
     print(table.pivot_table(index=["knob", "value"], columns="method", values="mean").round(3).to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

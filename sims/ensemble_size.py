@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, methods as M, plots  # noqa: E402
+from multiview import claims, cli, methods as M, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, maker, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.measure import coverage_curve, ensemble_curve, learned, member_orderings  # noqa: E402
@@ -52,8 +52,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
                                                      coverage=("coverage", "mean")).reset_index()
     table["theory_coverage"] = 1 - 0.5 ** table.n_members
     plots.ensemble_size(table, out / "ensemble_size")
-    write_json(provenance(cfg, device, time.time() - start, store=store, orders=ORDERS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="ensemble_size",
+                          orders=ORDERS), out / "config.json")
     print(table.pivot_table(index="n_members", columns="family", values=["accuracy", "coverage"]).round(3).to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, headline_parts, headline_repeat, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.methods import DistillConfig  # noqa: E402
@@ -27,8 +27,9 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     if len(tables["views"]):
         write_csv(tables["views"], out / "views.csv")
     plots.headline(results, out / "headline")
-    write_json(provenance(cfg, device, time.time() - start, store=store), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="ensemble_vs_ntk"), out / "config.json")
     print(headline_table(results).to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, literature as L, methods as M, plots  # noqa: E402
+from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.report import by_method  # noqa: E402
@@ -41,8 +41,9 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     write_csv(df, out / "results.csv")
     table = by_method(df, [])
     plots.variants(table, out / "hints", title="hints (first-layer activations) vs KD from the ensemble")
-    write_json(provenance(cfg, device, time.time() - start, store=store), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="hints"), out / "config.json")
     print(table.round(3).to_string(index=False))
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, kd_variants, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 
@@ -47,8 +47,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     write_csv(df, out / "results.csv")
     table = kd_table(df)
     plots.kd_variants(table, out / "kd_regime")
-    write_json(provenance(cfg, device, time.time() - start, store=store, variants=VARIANTS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="kd_regime",
+                          variants=VARIANTS), out / "config.json")
     print(table.round(3).to_string())
+    claims.report(out)
 
 
 def kd_table(df: pd.DataFrame) -> pd.DataFrame:

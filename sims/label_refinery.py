@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, literature as L, methods as M, plots  # noqa: E402
+from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, generation_rows, maker, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.report import generation_table  # noqa: E402
@@ -38,8 +38,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     write_csv(df, out / "results.csv")
     table = generation_table(df, by=("method",))
     plots.generations(table, out / "label_refinery")
-    write_json(provenance(cfg, device, time.time() - start, store=store, generations=GENERATIONS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="label_refinery",
+                          generations=GENERATIONS), out / "config.json")
     print(table.round(3).to_string(index=False))
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, literature as L, methods as M, plots  # noqa: E402
+from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.measure import learned, view_agreement  # noqa: E402
@@ -57,8 +57,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     table = table.merge(agree.add_prefix("agreement_").reset_index(), on="method", how="left")
     plots.variants(table, out / "online_kd", references=("single", "single_ensemble"),
                    title=f"{cfg.distill.n_students} peers trained together vs offline KD from as many teachers")
-    write_json(provenance(cfg, device, time.time() - start, store=store, balances=BALANCES), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="online_kd",
+                          balances=BALANCES), out / "config.json")
     print(table.round(3).to_string(index=False))
+    claims.report(out)
 
 
 def main(argv=None) -> None:

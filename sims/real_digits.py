@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli, plots  # noqa: E402
 from multiview.digits import RealDigitsConfig, generate_digits  # noqa: E402
 from multiview.experiment import maker, run_methods, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
@@ -36,8 +36,9 @@ def run(cfg: RealDigitsConfig, out: Path, device: str, quiet: bool, store=None) 
     df = run_repeats("real_digits", one_repeat, cfg, device, quiet, store)["results"]
     write_csv(df, out / "results.csv")
     plots.headline(df, out / "real_digits")
-    write_json(provenance(cfg, device, time.time() - start, store=store), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="real_digits"), out / "config.json")
     print(headline_table(df).to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

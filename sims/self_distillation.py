@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, methods as M, plots  # noqa: E402
+from multiview import claims, cli, methods as M, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, generation_rows, maker, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.report import generation_table  # noqa: E402
@@ -39,8 +39,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     write_csv(df, out / "results.csv")
     table = generation_table(df)
     plots.generations(table, out / "self_distillation")
-    write_json(provenance(cfg, device, time.time() - start, store=store, generations=GENERATIONS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="self_distillation",
+                          generations=GENERATIONS), out / "config.json")
     print(table.round(3).to_string(index=False))
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, literature as L, methods as M, plots  # noqa: E402
+from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 from multiview.report import by_method  # noqa: E402
@@ -52,8 +52,10 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     table = by_method(df, ["n_teachers"])
     plots.variants(table, out / "teacher_ensembles", x="n_teachers", xlabel="teachers in the ensemble",
                    title="students of an ensemble of teachers, four ways")
-    write_json(provenance(cfg, device, time.time() - start, store=store, teachers=TEACHERS), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="teacher_ensembles",
+                          teachers=TEACHERS), out / "config.json")
     print(table.round(3).to_string(index=False))
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli, plots  # noqa: E402
 from multiview.experiment import HeadlineConfig, kd_sweep, run_repeats  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
 
@@ -33,9 +33,11 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) ->
     write_csv(df, out / "results.csv")
     table = plots.kd_sweep_table(df)
     plots.kd_sweeps(table, out / "view_dropout")
-    write_json(provenance(cfg, device, time.time() - start, store=store, p_drop=P_DROP), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="view_dropout",
+                          p_drop=P_DROP), out / "config.json")
     show = table.pivot_table(index="value", columns="method", values=["mean", "both_views"]).round(3)
     print(show.to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

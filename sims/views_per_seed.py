@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli, plots  # noqa: E402
 from multiview.experiment import (ExperimentConfig, accuracy_rows, evaluate, history_rows,  # noqa: E402
                                   repeat_data, run_repeats, train_models, view_rows)
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
@@ -41,9 +41,10 @@ def run(cfg: ExperimentConfig, out: Path, device: str, quiet: bool, store=None) 
     plots.views_heatmap(tables["views"], out / "views_heatmap")
     plots.phi_trajectories(tables["phi_history"], out / "lottery")
     table = tables["summary"].set_index("repeat")
-    write_json(provenance(cfg, device, time.time() - start, store=store), out / "config.json")
+    write_json(provenance(cfg, device, time.time() - start, store=store, sim="views_per_seed"), out / "config.json")
     print(table.round(3).to_string())
     print("mean over repeats:\n" + table.mean().round(3).to_string())
+    claims.report(out)
 
 
 def main(argv=None) -> None:

@@ -145,3 +145,23 @@ def test_every_committed_figure_folder_is_recognised(folder, sim):
 def test_predictions_the_sandbox_did_not_reproduce_report_fail(folder, claim):
     sim, tables, _ = load(ROOT / "figures" / folder)
     assert by_name(check(P.CLAIMS[sim], tables), claim).holds is False
+
+
+TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=3", "repeats=2",
+        "train.max_steps=200"]
+HEAD_TINY = TINY + ["control.k=3", "control.n_train=60", "control.n_test=60", "distill.steps=30",
+                    "distill.n_students=2", "--jobs", "1"]
+
+
+@pytest.mark.parametrize("name, args, n_claims", [("views_per_seed", TINY, 5), ("ensemble_vs_ntk", HEAD_TINY, 13)])
+def test_sims_print_their_verdicts_and_write_claims_csv(tmp_path, name, args, n_claims):
+    out = tmp_path / name
+    res = subprocess.run([sys.executable, str(ROOT / "sims" / f"{name}.py"), "--quiet", "--no-cache", "--out",
+                          str(out), *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert res.returncode == 0, res.stderr
+    written = pd.read_csv(out / "claims.csv")
+    assert list(written.columns[:4]) == ["claim", "measured", "needed", "holds"] and len(written) == n_claims
+    printed = res.stdout[res.stdout.index("claims of the theory"):].splitlines()[:n_claims + 2]
+    again = claims_cmd(out)
+    assert again.returncode == int((written.holds == False).any())  # noqa: E712
+    assert again.stdout.splitlines() == printed  # the re-check says what the sim said
