@@ -164,11 +164,12 @@ def kd_variants(table: pd.DataFrame, path: Path) -> list[Path]:
 
 
 def metric_vs_knob(table: pd.DataFrame, knob: str, path: Path, split: str = "test_single",
-                   xlabel=None, log2: bool = False) -> list[Path]:
+                   xlabel=None, log2: bool = False, failing: dict | None = None) -> list[Path]:
     """Per family: each method's accuracy (mean +- std over repeats) against a swept knob.
 
     table: columns knob, family, method, split, mean, std (sweep.summarise's output, or alike).
-    xlabel: a string, or a dict family -> string."""
+    xlabel: a string, or a dict family -> string.
+    failing: knob value -> names of the claims that fail there (sweep.failing_by_value): a red mark."""
     t = table[table.split == split].copy()
     numeric = pd.to_numeric(t[knob], errors="coerce")
     if numeric.notna().all():  # grid values arrive as text
@@ -182,6 +183,7 @@ def metric_vs_knob(table: pd.DataFrame, knob: str, path: Path, split: str = "tes
                 ax.errorbar(s[knob], s["mean"], yerr=s["std"].fillna(0), marker="o", color=color, capsize=2,
                             label=m.replace("_", " "))
         xs = sorted(t[t.family == fam][knob].unique())
+        _mark_failing(ax, failing or {})
         if log2:
             ax.set_xscale("log", base=2)
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
@@ -193,6 +195,14 @@ def metric_vs_knob(table: pd.DataFrame, knob: str, path: Path, split: str = "tes
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return save(fig, path)
+
+
+def _mark_failing(ax, failing: dict) -> None:
+    """A red x at the foot of each knob value where a claim fails, with the claims' names above it."""
+    for i, (value, names) in enumerate(sorted(failing.items())):
+        ax.plot([value], [0.02], marker="X", color="red", markersize=9, linestyle="none",
+                label="a claim fails" if i == 0 else None)
+        ax.annotate("\n".join(names), (value, 0.06), fontsize=6, color="red", ha="center", va="bottom")
 
 
 def accuracy_vs_width(table: pd.DataFrame, path: Path, split: str = "test") -> list[Path]:

@@ -4,20 +4,24 @@
 Points run in parallel through joblib. The backend is a flag: 'loky' (local processes) or 'dask'
 (a Dask distributed cluster at a scheduler address; same code, joblib's dask backend). Each point's
 tables are stored in `store` the moment it finishes, so an interrupted sweep resumes without
-recomputing them.
+recomputing them. The summary says, per grid point, which of the theory's claims hold there.
 """
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pandas as pd
 import torch
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
+from . import plots
 from .cache import Store, code_version, unit_key
+from .claims import check_points
 from .config import ConfigError, override, to_dict
 from .experiment import compute_unit, headline_repeat
+from .io import write_csv
 
 BACKENDS = ("loky", "dask")
 
@@ -95,3 +99,38 @@ def summarise(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     by = [*keys, "family", "data", "method", "split"]
     per_repeat = results.groupby([*by, "repeat"], sort=False).accuracy.mean()
     return per_repeat.groupby(by, sort=False).agg(["mean", "std", "count"]).reset_index()
+
+
+def claims_per_point(verdicts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per grid point (claims.check_points' output): claims held, failed, and the failing ones' names
+    ('' when none), so a sweep says where a prediction breaks."""
+    rows = []
+    for point, v in verdicts.groupby(keys, sort=False):
+        values = point if isinstance(point, tuple) else (point,)
+        rows.append({**dict(zip(keys, values)), "claims_held": int((v.holds == True).sum()),  # noqa: E712
+                     "claims_failed": int((v.holds == False).sum()),  # noqa: E712
+                     "failing": "; ".join(v.claim[v.holds == False])})  # noqa: E712
+    return pd.DataFrame(rows)
+
+
+def failing_by_value(points: pd.DataFrame, key: str) -> dict:
+    """key's value -> the claims failing at some grid point with that value (for the figure's marks)."""
+    fails = points[points.claims_failed > 0]
+    return {value: sorted({c for f in g.failing for c in f.split("; ")}) for value, g in fails.groupby(key)}
+
+
+def summary_outputs(out: Path, keys: list[str]) -> pd.DataFrame:
+    """From a sweep's results.csv as written: summary.csv (the summary with each point's claims) and
+    accuracy_vs_KEY.{png,pdf} per key, marking the values where a claim fails. Returns the summary."""
+    results = pd.read_csv(Path(out) / "results.csv")  # as written: the claims see what a re-check sees
+    points = claims_per_point(check_points(results, keys), keys)
+    table = summarise(results, keys).merge(points, on=keys, how="left")
+    write_csv(table, Path(out) / "summary.csv")
+    for key in keys:
+        others = [k for k in keys if k != key]
+        t = table if not others else table.groupby([key, "family", "data", "method", "split"],
+                                                   as_index=False)[["mean", "std"]].mean()
+        plots.metric_vs_knob(t, key, Path(out) / f"accuracy_vs_{key.replace('.', '_')}",
+                             xlabel=key + (f" (mean over {', '.join(others)})" if others else ""),
+                             failing=failing_by_value(points, key))
+    return table

@@ -6,7 +6,9 @@
 
 Points are stored in OUT/points as they finish; rerunning the same command resumes an interrupted
 sweep without recomputing them. Writes results.csv (tidy, one column per grid key), summary.csv
-(mean, std over repeats), config.json and, per grid key, accuracy_vs_KEY.{png,pdf}.
+(mean, std over repeats, and per grid point the claims held and failed, with the failing ones'
+names), claims.csv (every claim at every point), config.json and, per grid key,
+accuracy_vs_KEY.{png,pdf}, where a red mark names the claims failing at that value.
 """
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import cli, plots  # noqa: E402
+from multiview import claims, cli  # noqa: E402
 from multiview.cache import Store  # noqa: E402
 from multiview.experiment import HeadlineConfig  # noqa: E402
 from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.sweep import BACKENDS, parse_grid, summarise, sweep  # noqa: E402
+from multiview.sweep import BACKENDS, parse_grid, summary_outputs, sweep  # noqa: E402
 
 OPTIONS = [
     ("--grid", dict(action="append", default=[], metavar="KEY=V1,V2,...", help="a swept key and its values (repeatable)")),
@@ -38,20 +40,14 @@ def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store: Store, 
     points = Store(out / "points", force=store.force)  # the sweep's own store, beside its results
     results = sweep(cfg, grid, points, n_jobs=jobs, backend=backend, scheduler=scheduler, quiet=quiet,
                     device=device)
-    table = summarise(results, list(grid))
     write_csv(results, out / "results.csv")
-    write_csv(table, out / "summary.csv")
-    for key in grid:
-        others = [k for k in grid if k != key]
-        t = table if not others else table.groupby([key, "family", "data", "method", "split"],
-                                                   as_index=False)[["mean", "std"]].mean()
-        plots.metric_vs_knob(t, key, out / f"accuracy_vs_{key.replace('.', '_')}",
-                             xlabel=key + (f" (mean over {', '.join(others)})" if others else ""))
-    write_json(provenance(cfg, device, time.time() - start, store=points, grid=grid, backend=backend,
+    table = summary_outputs(out, list(grid))
+    write_json(provenance(cfg, device, time.time() - start, store=points, sim="sweep", grid=grid, backend=backend,
                           scheduler=scheduler, jobs=jobs), out / "config.json")
     show = table[table.split == "test_single"]
     print(show.pivot_table(index=[*grid, "family"], columns="method", values="mean").round(3).to_string())
     print(f"{points.hits} of {points.hits + points.misses} points were already stored")
+    claims.report(out)
 
 
 def main(argv=None) -> None:

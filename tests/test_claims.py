@@ -165,3 +165,13 @@ def test_sims_print_their_verdicts_and_write_claims_csv(tmp_path, name, args, n_
     again = claims_cmd(out)
     assert again.returncode == int((written.holds == False).any())  # noqa: E712
     assert again.stdout.splitlines() == printed  # the re-check says what the sim said
+
+
+def test_sweep_summary_names_the_claims_failing_at_each_point(tmp_path):
+    from multiview.sweep import claims_per_point, failing_by_value
+    res = pd.concat([headline_rows(0.5, 1.0, 0.9).assign(**{"data.mu": 0.1}),
+                     headline_rows(0.5, 0.6, 0.55).assign(**{"data.mu": 0.3})])
+    points = claims_per_point(check_points(res, ["data.mu"]), ["data.mu"]).set_index("data.mu")
+    assert points.loc[0.1, "claims_failed"] == 0 and points.loc[0.1, "failing"] == ""
+    assert points.loc[0.3, "failing"] == "nn ensemble gain; nn kd keeps the gain"  # gain 0.1, kd keeps 0.5
+    assert failing_by_value(points.reset_index(), "data.mu") == {0.3: ["nn ensemble gain", "nn kd keeps the gain"]}
