@@ -84,6 +84,13 @@ def lines(verdicts: pd.DataFrame, keys: list[str] = ()) -> list[str]:
     return out + [summary(verdicts)]
 
 
+def show(sim: str, tables: Tables) -> pd.DataFrame:
+    """Print the verdicts of a sim's claims on tables made in memory (a notebook's run); return them."""
+    table = check(CLAIMS[sim], tables)
+    print("\n".join(lines(table)))
+    return table
+
+
 def summary(verdicts: pd.DataFrame) -> str:
     holds = verdicts.holds
     n_ok, n_fail = int((holds == True).sum()), int((holds == False).sum())  # noqa: E712 (None is neither)
