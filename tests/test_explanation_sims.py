@@ -1,28 +1,9 @@
 """The explanation sims end to end on tiny configs, and the measurements they rest on."""
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-import pandas as pd
 import pytest
 import torch
 
 from multiview.digits import DigitsConfig, generate_digits, patches
 from multiview.measure import coverage_curve, ensemble_curve, member_orderings
-
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=120", "data.P=8", "train.n_models=3", "repeats=1",
-        "train.max_steps=200", "distill.steps=30", "distill.n_students=2"]
-
-
-def sim(name, out, *args):
-    res = subprocess.run([sys.executable, str(ROOT / "sims" / f"{name}.py"), "--quiet", "--out", str(out), *args],
-                         capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert res.returncode == 0, res.stderr
-    assert json.loads((out / "config.json").read_text())["wall_time_s"] >= 0
-    return pd.read_csv(out / "results.csv")
-
 
 def test_coverage_curve_counts_views_seen_by_any_of_the_first_n_members():
     learn = torch.tensor([[[1, 0], [0, 1]], [[1, 0], [1, 0]], [[0, 1], [0, 1]]], dtype=torch.bool)  # (3, 2, 2)
@@ -41,27 +22,27 @@ def test_ensemble_curve_is_the_accuracy_of_the_first_n_members_mean_logits():
     assert ensemble_curve(F, torch.tensor([1, 1]), torch.tensor([[1, 0]])).tolist() == [1.0, 0.5]
 
 
-def test_ensemble_size_sim(tmp_path):
-    df = sim("ensemble_size", tmp_path / "es", *TINY, "train.n_models=4")
+def test_ensemble_size_sim(tmp_path, run_sim, tiny_sim):
+    df = run_sim("ensemble_size", tmp_path / "es", *tiny_sim, "train.n_models=4")
     assert sorted(df.n_members.unique()) == [1, 2, 3, 4] and set(df.family) == {"nn", "ntk", "rf"}
     nn = df[df.family == "nn"].sort_values("n_members")
-    assert (nn.coverage.diff().dropna() >= 0).all() and df.accuracy.between(0, 1).all()
+    assert (nn.coverage.diff().dropna() >= 0).all() and nn.coverage.iloc[-1] > nn.coverage.iloc[0]
     assert (tmp_path / "es" / "ensemble_size.png").exists()
 
 
-def test_dark_knowledge_and_view_dropout_sims(tmp_path):
-    df = sim("dark_knowledge", tmp_path / "dk", *TINY)
+def test_dark_knowledge_and_view_dropout_sims(tmp_path, run_sim, tiny_sim):
+    df = run_sim("dark_knowledge", tmp_path / "dk", *tiny_sim)
     assert set(df.knob) == {"data.dark_weight", "distill.T", "distill.alpha", "train.label_smoothing"}
     assert sorted(df[df.knob == "distill.T"].value.unique()) == [1, 4, 16]
     assert set(df.method) == {"single", "ensemble", "kd"}
-    vd = sim("view_dropout", tmp_path / "vd", *TINY)
+    vd = run_sim("view_dropout", tmp_path / "vd", *tiny_sim)
     assert sorted(vd.value.unique()) == [0.0, 0.1, 0.25, 0.5]
     for name in ("dk/dark_knowledge.png", "vd/view_dropout.png"):
         assert (tmp_path / name).exists()
 
 
-def test_self_distillation_sim(tmp_path):
-    df = sim("self_distillation", tmp_path / "sd", *TINY)
+def test_self_distillation_sim(tmp_path, run_sim, tiny_sim):
+    df = run_sim("self_distillation", tmp_path / "sd", *tiny_sim)
     assert sorted(df.generation.unique()) == [0, 1, 2, 3, 4] and df.model.nunique() == 2
     for _, chain in df.groupby("model"):
         assert (chain.sort_values("generation").chain_coverage.diff().dropna() >= 0).all()
@@ -81,8 +62,8 @@ def test_digits_are_centred_patches_of_a_seeded_split():
         DigitsConfig(patch=3, stride=2)
 
 
-def test_real_digits_sim(tmp_path):
-    df = sim("real_digits", tmp_path / "rd", "train.n_models=2", "repeats=1", "train.max_steps=100",
+def test_real_digits_sim(tmp_path, run_sim, tiny_sim):
+    df = run_sim("real_digits", tmp_path / "rd", "train.n_models=2", "repeats=1", "train.max_steps=100",
              "distill.steps=20", "distill.n_students=1", "data.n_train=200", "families=nn,rf",
              "methods=single,ensemble,kd")
     assert set(df.data) == {"digits"} and set(df.split) == {"train", "test"}

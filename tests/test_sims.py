@@ -36,14 +36,6 @@ def test_views_per_seed_writes_its_tables_figures_and_config(tmp_path):
     assert not list(out.glob(".*"))  # no temp files left behind
 
 
-def test_same_seed_gives_identical_results(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    for out in (a, b):
-        assert sim("views_per_seed", "--out", str(out), *TINY, "repeats=1").returncode == 0
-    assert (a / "results.csv").read_bytes() == (b / "results.csv").read_bytes()
-    assert (a / "views.csv").read_bytes() == (b / "views.csv").read_bytes()
-
-
 @pytest.mark.parametrize("args, words", [
     (["data.kk=3"], ["data.kk", "data.k"]),
     (["data.mu=2"], ["data.mu=2.0", "<= 1"]),

@@ -16,6 +16,11 @@ TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "train.n_models=2", "tr
         "data.P=8", "distill.steps=50"]
 
 
+def finished(points):
+    """Stored points (name -> mtime); an atomic write's temporary file starts with '.'."""
+    return {p.name: p.stat().st_mtime_ns for p in points.glob("*.pkl") if not p.name.startswith(".")}
+
+
 def sweep_cmd(out, *args):
     return [sys.executable, str(ROOT / "sims" / "sweep.py"), "--quiet", "--out", str(out), *TINY, *args]
 
@@ -54,17 +59,17 @@ def test_killed_sweep_resumes_without_recomputing_finished_points(tmp_path):
     args = ["--grid", "data.mu=0.05,0.1,0.2,0.3", "repeats=1", "--jobs", "1"]
     proc = subprocess.Popen(sweep_cmd(out, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while time.time() < deadline and not list((out / "points").glob("*.pkl")):
+    while time.time() < deadline and not ((out / "points").exists() and finished(out / "points")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    first = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.pkl")}
+    first = finished(out / "points")
     assert 1 <= len(first) < 4, "the sweep should have been killed part-way"
     assert not (out / "results.csv").exists()
     res = subprocess.run(sweep_cmd(out, *args), capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert f"{len(first)} of 4 points were already stored" in res.stdout
-    after = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.pkl")}
+    after = finished(out / "points")
     assert len(after) == 4 and all(after[n] == t for n, t in first.items())  # finished points untouched
     whole = subprocess.run(sweep_cmd(tmp_path / "whole", *args), capture_output=True, text=True)
     assert whole.returncode == 0
