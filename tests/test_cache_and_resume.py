@@ -228,3 +228,14 @@ def test_the_sweeps_store_rejects_a_flipped_byte(tmp_path):
         again = sweep(cfg, {"data.mu": ["0.1"]}, store, n_jobs=1, quiet=True)
     pd.testing.assert_frame_equal(first, again)
     assert Store(tmp_path / "points").load(Path(name).stem) is not None
+
+
+def test_every_mutant_of_the_mutation_check_still_applies():
+    """tests/mutants.py plants each bug by replacing a line of code; that line must still exist."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mutants", ROOT / "tests" / "mutants.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert len(mod.MUTANTS) >= 15
+    for name, (path, good, bad, _) in mod.MUTANTS.items():
+        assert (ROOT / path).read_text().count(good) == 1, name
