@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: headline lottery kd-regime baseline-width train-average-variants sweep-example figures test \
-        benchmark benchmark-quick notebook clean explanation literature
+        benchmark benchmark-quick notebook clean explanation literature tables
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ literature: $(VENV)/.installed
 # every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
 # cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.
 figures: lottery headline kd-regime baseline-width train-average-variants sweep-example explanation literature
+	$(MAKE) tables
+
+# from the figures' CSVs: each folder's claims.csv, and the measured tables README and paper_notes quote
+# (python -m multiview.claims exits 1 when a claim fails: a result, not an error of this target)
+tables: $(VENV)/.installed
+	$(BIN)/python -m multiview.claims --write $(wildcard figures/*/) > /dev/null || test $$? -eq 1
+	$(BIN)/python -m multiview.tables
 
 benchmark-quick: $(VENV)/.installed
 	$(BIN)/python benchmarks/speed.py --quick

@@ -175,3 +175,25 @@ def test_sweep_summary_names_the_claims_failing_at_each_point(tmp_path):
     assert points.loc[0.1, "claims_failed"] == 0 and points.loc[0.1, "failing"] == ""
     assert points.loc[0.3, "failing"] == "nn ensemble gain; nn kd keeps the gain"  # gain 0.1, kd keeps 0.5
     assert failing_by_value(points.reset_index(), "data.mu") == {0.3: ["nn ensemble gain", "nn kd keeps the gain"]}
+
+
+def test_readme_and_notes_quote_exactly_what_the_committed_csvs_give():
+    from multiview.tables import FILES, render
+    for name in FILES:
+        _, changed = render((ROOT / name).read_text(), ROOT / "figures")
+        assert changed == [], f"{name}: blocks {changed} differ from figures/; run python -m multiview.tables"
+    readme = (ROOT / "README.md").read_text()
+    for block in ("headline_nn", "headline_prose", "methods", "claims"):
+        assert f"<!-- measured: {block} " in readme
+
+
+def test_a_number_edited_by_hand_is_caught():
+    from multiview.tables import render
+    readme = (ROOT / "README.md").read_text()
+    row = "| 0.563 +- 0.023 | 1.000 +- 0.000 | 0.907 +- 0.013 |"
+    assert row in readme
+    _, changed = render(readme.replace(row, row.replace("0.907", "0.917")), ROOT / "figures")
+    assert changed == ["headline_nn"]
+    res = subprocess.run([sys.executable, "-m", "multiview.tables", "--check", "--figures", str(ROOT / "figures")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert res.returncode == 0 and res.stdout == ""
