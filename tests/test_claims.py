@@ -108,6 +108,11 @@ def test_recheck_of_the_headline_holds_and_fails_when_kd_learns_nothing(tmp_path
     assert "FAILS nn kd keeps the gain: 0.000" in res.stdout
 
 
+def test_no_folder_at_all_is_one_line_and_exit_2():
+    res = claims_cmd()
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "OUT_DIR" in res.stderr
+
+
 @pytest.mark.parametrize("make", ["missing", "empty", "garbled"])
 def test_a_folder_it_cannot_read_is_one_line_and_exit_2(tmp_path, make):
     folder = tmp_path / "out"
