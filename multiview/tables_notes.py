@@ -6,6 +6,8 @@ from pathlib import Path
 import pandas as pd
 
 from .claim import mean, per_repeat
+from .claims import check, load
+from .predictions import CLAIMS
 from .quote import by_generation, config, fmt, md, pm, results
 
 METHODS = ["single", "ensemble", "kd", "kd_ensemble", "self_distill", "label_control", "train_average"]
@@ -230,6 +232,23 @@ def label_refinery(figures: Path) -> str:
                "chain coverage", "1 - 2^-(g+1)"], rows)
 
 
-BLOCKS = {fn.__name__: fn for fn in (lottery, headline_families, kd_regime, baseline_width, ensemble_size,
+FOLDERS = ("views_per_seed", "ensemble_vs_ntk", "train_average_mean", "train_average_separate", "ensemble_size",
+           "self_distillation", "label_refinery", "view_dropout", "dark_knowledge", "kd_regime", "baseline_width",
+           "real_digits", "teacher_ensembles", "online_kd", "hints", "capacity_gap", "calibration",
+           "calibration_margin10")
+
+
+def all_claims(figures: Path) -> str:
+    """Sec. 11: every claim of every figure folder: measured, needed, verdict (not-run claims left out)."""
+    rows = []
+    for folder in FOLDERS:
+        sim, tables, _ = load(Path(figures) / folder)
+        v = check(CLAIMS[sim], tables)
+        rows += [[f"`{folder}/`", c.claim, f"{c.measured:.3f}", c.needed, "holds" if c.holds else "FAILS"]
+                 for c in v.itertuples() if c.holds is not None]
+    return md(["figure", "claim", "measured", "needed", "verdict"], rows)
+
+
+BLOCKS = {fn.__name__: fn for fn in (all_claims, lottery, headline_families, kd_regime, baseline_width, ensemble_size,
                                      generations, view_dropout, dark_knowledge, real_digits, teacher_ensembles,
                                      online_kd, hints, capacity_gap, calibration, label_refinery)}
