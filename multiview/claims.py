@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import predictions, predictions_literature
 from .claim import NOT_RUN, OPS, Claim, NotTested, Tables
 from .io import write_csv
-from .predictions import CLAIMS
 
+CLAIMS = {**predictions.CLAIMS, **predictions_literature.CLAIMS}  # sim -> its claims
 COLUMNS = ["claim", "measured", "needed", "holds", "note", "statement"]
 
 

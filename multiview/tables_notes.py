@@ -6,8 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from .claim import mean, per_repeat
-from .claims import check, load
-from .predictions import CLAIMS
+from .claims import CLAIMS, check, load
 from .quote import by_generation, config, fmt, md, pm, results
 
 METHODS = ["single", "ensemble", "kd", "kd_ensemble", "self_distill", "label_control", "train_average"]

@@ -6,8 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from .claim import mean
-from .claims import check, load
-from .predictions import CLAIMS
+from .claims import CLAIMS, check, load
 from .quote import by_generation, md, pm, prose, results
 
 # README ----------------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from multiview import predictions as P
+from multiview import predictions as P, predictions_literature as L
 from multiview.claim import Bound, Claim, kept, z_score
-from multiview.claims import check, check_points, identify, lines, load
+from multiview.claims import CLAIMS, check, check_points, identify, lines, load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +53,7 @@ def test_claims_whose_rows_were_not_run_are_neither_held_nor_failed():
 def test_a_claim_on_noise_with_one_repeat_says_it_needs_more():
     rows = [{"model": m, "method": w, "n_teachers": 10, "repeat": 0, "split": "test_single", "accuracy": 0.9}
             for w in ("logits", "probs") for m in range(2)]
-    v = by_name(check(P.TEACHER_ENSEMBLES, {"results": pd.DataFrame(rows)}), "logits and probabilities agree")
+    v = by_name(check(L.TEACHER_ENSEMBLES, {"results": pd.DataFrame(rows)}), "logits and probabilities agree")
     assert v.holds is None and v.note == "needs 2 repeats, ran 1" and math.isnan(v.measured)
 
 
@@ -149,7 +149,7 @@ def test_every_committed_figure_folder_is_recognised(folder, sim):
 ])
 def test_predictions_the_sandbox_did_not_reproduce_report_fail(folder, claim):
     sim, tables, _ = load(ROOT / "figures" / folder)
-    assert by_name(check(P.CLAIMS[sim], tables), claim).holds is False
+    assert by_name(check(CLAIMS[sim], tables), claim).holds is False
 
 
 TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=3", "repeats=2",
