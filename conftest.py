@@ -15,9 +15,9 @@ os.environ["MULTIVIEW_CACHE"] = tempfile.mkdtemp(prefix="multiview-test-cache-")
 # cannot oversubscribe a shared machine, where spinning threads slowed a tiny headline run 18x
 os.environ["OMP_NUM_THREADS"] = "1"
 torch.set_num_threads(1)
-# notebooks read extra KEY=VALUE overrides from here: the tests shrink their configs (MULTIVIEW_TEST_NOTEBOOK_ARGS
-# replaces the shared ones, e.g. to see a notebook's closing assertion fail where its claim does not hold)
-os.environ["MULTIVIEW_NOTEBOOK_ARGS"] = os.environ.get("MULTIVIEW_TEST_NOTEBOOK_ARGS", "") or "train.n_models=3 data.n_train=200 data.n_test=400 train.max_steps=600"
+# notebooks read extra KEY=VALUE overrides from here: the tests shrink their configs (set it beforehand to run
+# the notebooks on another config, e.g. to see a closing assertion fail where its claim does not hold)
+os.environ.setdefault("MULTIVIEW_NOTEBOOK_ARGS", "train.n_models=3 data.n_train=200 data.n_test=400 train.max_steps=600")
 os.environ["MULTIVIEW_HEADLINE_NOTEBOOK_ARGS"] = "distill.steps=600"  # the headline notebook's own keys
 
 

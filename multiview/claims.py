@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import predictions, predictions_literature
+from .cli import OneLineParser
 from .claim import NOT_RUN, OPS, Claim, NotTested, Tables
 from .io import write_csv
 
@@ -171,14 +172,8 @@ def report(folder: Path, write: bool = True) -> pd.DataFrame:
     return table
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2, as for every bad input
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m multiview.claims", description=__doc__,
+    parser = OneLineParser(prog="python -m multiview.claims", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", nargs="+", metavar="OUT_DIR", help="a sim's output folder")
     parser.add_argument("--write", action="store_true", help="also write each folder's claims.csv")

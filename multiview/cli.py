@@ -24,8 +24,10 @@ from .config import ConfigError, describe, override
 from .train import TrainingDiverged
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2, no usage dump
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line and exit 2, as for every bad input (no usage dump)."""
+
+    def error(self, message):
         print(f"error: {message} (see --help)", file=sys.stderr)
         sys.exit(2)
 
@@ -58,7 +60,7 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
     jobs: the default of --jobs, the worker processes for the missing units (0: one per core);
     None: no --jobs option (the script has its own).
     A ConfigError raised by run (it validates before writing) is reported like any bad input."""
-    parser = _Parser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = OneLineParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog="config keys (KEY=VALUE, dotted):\n" + describe(default_cfg))
     parser.add_argument("--out", default=default_out, help=f"output folder (default {default_out})")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import tables_notes, tables_readme
+from .cli import OneLineParser
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ("README.md", "paper_notes.md")
@@ -39,7 +40,7 @@ def render(text: str, figures: Path) -> tuple[str, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m multiview.tables", description=__doc__,
+    parser = OneLineParser(prog="python -m multiview.tables", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a block differs")
     parser.add_argument("--figures", default=str(ROOT / "figures"), help="the figures' folder")

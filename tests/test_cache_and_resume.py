@@ -186,13 +186,13 @@ FAULTY = textwrap.dedent('''
 ''')
 
 
-def test_a_run_that_diverges_late_writes_nothing_and_keeps_its_finished_repeats(tmp_path, jobs="2"):
+def test_a_run_that_diverges_late_writes_nothing_and_keeps_its_finished_repeats(tmp_path):
     """In a worker of --jobs 2 (one job runs the same loop in order; the kill test covers that path)."""
     script = tmp_path / "faulty_views_per_seed.py"
     script.write_text(FAULTY.format(sims=str(ROOT / "sims")))
     out = tmp_path / "out"
     env = {"PYTHONPATH": str(ROOT / "sims"), "INJECT_FAULT": "1"}
-    args = ["--out", str(out), "--jobs", jobs, *TINY, "repeats=3"]
+    args = ["--out", str(out), "--jobs", "2", *TINY, "repeats=3"]
     res = run_sim(script, *args, cache_dir=tmp_path / "cache", env_extra=env)
     assert res.returncode == 1, res.stderr
     err = res.stderr.strip().splitlines()
