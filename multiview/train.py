@@ -59,6 +59,8 @@ class History:
     acc: list = field(default_factory=list)
     phi: list = field(default_factory=list)
     stopped_at: torch.Tensor | None = None  # (K,) step at which each model fit (or the budget)
+    probe_steps: list = field(default_factory=list)  # steps at which fit's `probe` recorded
+    probe: list = field(default_factory=list)        # what it returned there
 
     def record(self, step, loss, acc, ph):
         self.steps.append(step)
@@ -75,6 +77,7 @@ class History:
 
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Probe = Callable[..., torch.Tensor]  # (model, batch, dF, rates) -> what to record (see fit)
 
 
 def classes_first(F: torch.Tensor) -> torch.Tensor:
@@ -126,11 +129,12 @@ def _column_sq(b: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool = False) -> None:
-    """In place: each (model, class) block moves by lr * grad, lr = clamp(eta/||g||, lr_min, lr_max).
+def step_rates(model, cfg: TrainConfig, active: torch.Tensor, shared: bool = False) -> list[torch.Tensor]:
+    """The normalised step's learning rates from the gradients in each tensor's .grad: one (K, k)
+    rate lr = clamp(eta/||g||, lr_min, lr_max) per (model, class) block, for each of model.tensors().
 
     shared=True takes one step per class for all K models together (they form one predictor).
-    active: (K,) bool, models still training."""
+    active: (K,) bool, models still training (rate 0 otherwise)."""
     def block_sq(t, dim):  # (K, k): squared gradient norm of each (model, class) block of tensor t
         return _column_sq(_blocks(t.grad.contiguous(), dim)).view(t.shape[0], t.shape[dim], -1).sum(-1)
 
@@ -144,6 +148,14 @@ def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool 
         rates = [rate(block_sq(t, dim)) for t, dim in pairs]
     else:
         rates = [rate(sum(block_sq(t, dim) for t, dim in pairs))] * len(pairs)
+    return rates
+
+
+def normalised_step(model, cfg: TrainConfig, active: torch.Tensor, shared: bool = False) -> None:
+    """In place: each (model, class) block moves by lr * grad, lr = clamp(eta/||g||, lr_min, lr_max)
+    (`step_rates`). shared=True: one step per class for all K models; active: (K,) bool."""
+    pairs = list(zip(model.tensors(), model.class_dims))
+    rates = step_rates(model, cfg, active, shared)
     with torch.no_grad():
         for (t, dim), lr in zip(pairs, rates):  # lr spread over each class's row: contiguous products
             rows = lr[:, None, :, None].expand(-1, 1, -1, math.prod(t.shape[dim + 1:])).reshape(lr.shape[0], 1, -1)
@@ -154,12 +166,18 @@ AVERAGES = ("sum", "mean", "separate")
 
 
 def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, quiet: bool = False,
-        seed: int = 0, desc: str = "train", average: str | None = None, steps: int | None = None):
+        seed: int = 0, desc: str = "train", average: str | None = None, steps: int | None = None,
+        probe: Probe | None = None):
     """Train the K models of `model` on `train`; returns (trained copy, History).
 
     loss_fn(logits (G, n, k), idx (n,)) -> (G,) defaults to cross-entropy on train.y; KD passes its
     own. Each predictor stops once its training margins all reach cfg.fit_margin, or after `steps`
     (default cfg.max_steps) when `steps` is given explicitly (fixed-length training, e.g. KD).
+
+    probe(model, batch, dF, rates) -> tensor, an instrument: called every cfg.log_every steps after
+    the backward and before the step, with the gradient dF of the summed losses w.r.t. the logits
+    (G, n, k) and the step's rates (`step_rates`); its outputs go to History.probe. It reads only,
+    so training is unchanged (with a probe every model stays in the batch to the end).
 
     average: None trains K independent predictors (G = K). Otherwise the K models are sub-networks
     of ONE predictor (G = 1) trained end to end: "sum" uses F = sum_k F_k, "mean" F = (1/K) sum_k F_k,
@@ -173,7 +191,7 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
     # models that fit leave the batch (their steps cost nothing more) when nothing else couples them:
     # independent models, the default loss, the same full batch at every step
     compact = loss_fn is None and average is None and (cfg.batch_size == 0 or cfg.batch_size >= N) \
-        and cfg.view_dropout == 0 and steps is None
+        and cfg.view_dropout == 0 and steps is None and probe is None
     final = model.detach() if compact else None
     loss_fn = loss_fn or cross_entropy(train.y, cfg.label_smoothing)
     G = K if average is None else 1
@@ -224,9 +242,15 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
         if not active.any() or last:
             break
         release_grads(model.tensors())
+        if probe is not None:
+            F.retain_grad()
         losses.sum().backward()
-        normalised_step(model, cfg, active if average is None else active.expand(K),
-                        shared=average in ("sum", "mean"))
+        moving = active if average is None else active.expand(K)
+        if probe is not None and step % cfg.log_every == 0:
+            with torch.no_grad():
+                hist.probe.append(probe(model, batch, F.grad, step_rates(model, cfg, moving, average in ("sum", "mean"))))
+            hist.probe_steps.append(step)
+        normalised_step(model, cfg, moving, shared=average in ("sum", "mean"))
         if compact and newly.any():
             _store(final, model, live, newly)
             model = _trainable(model.select(active.nonzero()[:, 0]).detach())
