@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import predictions, predictions_literature
+from . import predictions, predictions_literature, predictions_mechanism
 from .cli import OneLineParser
 from .claim import NOT_RUN, OPS, Claim, NotTested, Tables
 from .io import write_csv
 
-CLAIMS = {**predictions.CLAIMS, **predictions_literature.CLAIMS}  # sim -> its claims
+CLAIMS = {**predictions.CLAIMS, **predictions_literature.CLAIMS, **predictions_mechanism.CLAIMS}  # sim -> its claims
 COLUMNS = ["claim", "measured", "needed", "holds", "note", "statement"]
 
 

@@ -34,6 +34,10 @@ class DistillConfig:
                           "(see train.normalise); tensor: features and memorisation get separate steps")
     n_students: int = knob(3, Int(1, 100_000), "students trained (batched) per method")
     average: str = knob("sum", None, "train_average variant: sum, mean or separate (see train.fit)")
+    paper_lam: float = knob(100.0, Real(0, 1e9), "the paper's distillation update (kd_paper, self_distill_paper): "
+                            "eta'/eta, its rate relative to the cross-entropy's")
+    paper_steps: int = knob(1000, Int(1, 10_000_000), "steps of the paper's update (with the singles' step, train.*)")
+    paper_tau: float = knob(0.0, Real(0, 1e4), "tau of its truncated logit; 0 = the paper's 1 / log^2 k")
 
     def __post_init__(self):
         validate_fields(self)
@@ -107,10 +111,11 @@ def label_control_phase(train: Dataset, cfg: TrainConfig, dcfg: DistillConfig) -
 
 
 def train_phases(make: Make, phases: list[Phase], train: Dataset, cfg: TrainConfig, dcfg: DistillConfig,
-                 quiet=True) -> tuple[dict, object]:
+                 quiet=True, probe=None) -> tuple[dict, object]:
     """Every phase's students as ONE batch: one fit of dcfg.steps steps with the distillation
     optimiser. Each model's step is normalised on its own and training has a fixed length, so a
     student's trajectory does not depend on the batch it is in; batching only saves time.
+    probe: fit's read-only instrument (its records cover the whole batch, phases in order).
     Returns ({phase name: its students}, the batch's History)."""
     parts = [make(p.n, p.group) for p in phases]
     bounds = torch.tensor([0] + [p.n for p in phases]).cumsum(0).tolist()
@@ -119,7 +124,7 @@ def train_phases(make: Make, phases: list[Phase], train: Dataset, cfg: TrainConf
         return torch.cat([p.loss(F[a:b], idx) for p, a, b in zip(phases, bounds, bounds[1:])])
 
     trained, hist = fit(type(parts[0]).cat(parts), train, distill_phase(cfg, dcfg), loss, quiet=quiet,
-                        steps=dcfg.steps, desc="distill " + ",".join(p.name for p in phases))
+                        steps=dcfg.steps, desc="distill " + ",".join(p.name for p in phases), probe=probe)
     return {p.name: trained.select(range(a, b)) for p, a, b in zip(phases, bounds, bounds[1:])}, hist
 
 

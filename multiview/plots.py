@@ -103,6 +103,103 @@ def phi_trajectories(hist: pd.DataFrame, path: Path, repeat: int = 0, models=(0,
     return save(fig, path)
 
 
+LOG_RATIO_BINS = (-np.inf, -3, -2, -1.5, -1, -0.6, -0.3, -0.1, 0, 0.1, 0.3, 0.6, 1, 1.5, 2, 3, np.inf)
+LOG_RATIO_CLIP = 6.0  # a view whose best filter starts below 0 has ratio +-inf: drawn at +-6
+
+
+def _bin_means(x: pd.Series, y: pd.Series, edges) -> pd.DataFrame:
+    """Per bin of x: mean x, mean y, count n and the binomial standard error se of y (0/1 values)."""
+    g = pd.DataFrame({"x": x, "y": y}).groupby(pd.cut(x, edges, include_lowest=True), observed=True)
+    out = g.mean().assign(n=g.size())
+    return out.assign(se=np.sqrt(out.y * (1 - out.y) / out.n))
+
+
+def lottery_prediction(views: pd.DataFrame, path: Path | None):
+    """The lottery predicted from the init (views.csv's predicted, log_ratio), pooled over repeats.
+
+    Left: the chance that view 0 wins a one-view pair against log(score_0 / score_1), with the
+    prediction (a step at 0) and, on a second axis, the share of pairs per bin that learned both views
+    or none. Right: the prediction's accuracy on one-view pairs against |log ratio|, with their count.
+    Error bars: binomial standard errors over the pairs of a bin."""
+    from .lottery import view_pairs
+
+    p = view_pairs(views)
+    p["log_ratio"] = p.log_ratio.clip(-LOG_RATIO_CLIP, LOG_RATIO_CLIP)
+    one = p[p.n_learned == 1]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4))
+    won0 = _bin_means(one.log_ratio, (one.winner == 0).astype(float), LOG_RATIO_BINS)
+    ax.errorbar(won0.x, won0.y, yerr=won0.se, marker="o", capsize=2, color=VIEW_COLORS[0],
+                label="view 0 won (one-view pairs)")
+    lim = max(1.0, float(won0.x.abs().max()) * 1.1)
+    ax.step([-lim, 0, lim], [0, 1, 1], where="post", color="k", ls=":", label="prediction: the larger score wins")
+    ax.set_xlim(-lim, lim)
+    ax.set_xlabel("log(score_0 / score_1) at init, score = S_{i,l} Lambda_{i,l}^(q-2) (binned)")
+    ax.set_ylabel("fraction of one-view pairs won by view 0")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    tied = _bin_means(p.log_ratio, (p.n_learned != 1).astype(float), LOG_RATIO_BINS)
+    ax2 = ax.twinx()
+    ax2.bar(tied.x, tied.y, width=0.12, color="#2ca02c", alpha=0.4, label="both views or none (all pairs)")
+    ax2.set_ylabel("share of pairs with both views or none", color="#2ca02c")
+    ax2.set_ylim(0, 1)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="center right")
+    ax.set_title("who wins, against the init's score ratio", fontsize=10)
+
+    acc = _bin_means(one.log_ratio.abs(), one.hit, [e for e in LOG_RATIO_BINS if e >= 0])
+    bx.errorbar(acc.x, acc.y, yerr=acc.se, marker="o", capsize=2, color="k", label="predicted view learned")
+    for xi, yi, ni in zip(acc.x, acc.y, acc.n):
+        bx.annotate(str(ni), (xi, yi), textcoords="offset points", xytext=(0, 6), fontsize=6, ha="center")
+    bx.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
+    bx.set_xscale("symlog", linthresh=0.1)
+    bx.set_xlabel("|log score ratio| at init (binned; numbers: one-view pairs per bin)")
+    bx.set_ylabel("prediction accuracy on one-view pairs")
+    bx.set_ylim(0.3, 1.05)
+    bx.grid(alpha=0.3)
+    bx.legend(fontsize=7, loc="lower right")
+    bx.set_title(f"accuracy {one.hit.mean():.3f} over {len(one)} one-view pairs", fontsize=10)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def lottery_swap(swap: pd.DataFrame, path: Path | None):
+    """Training from the init with each class's view coordinates swapped (swap.csv). Left: the winner
+    from the original init (rows) against the winner from the swapped one (columns), pairs pooled
+    over repeats; -1 = both views or none. Right: per repeat, the fraction of pairs (one view in both
+    runs) whose winner changed, and how often each init's prediction named the winner."""
+    labels = {-1: "both/none", 0: "view 0", 1: "view 1"}
+    grid = pd.crosstab(swap.winner_before, swap.winner_after).reindex(index=list(labels), columns=list(labels),
+                                                                         fill_value=0)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 1.3]})
+    ax.imshow(grid.to_numpy(), cmap="Blues")
+    for (a, b), n in np.ndenumerate(grid.to_numpy()):
+        ax.text(b, a, str(n), ha="center", va="center", fontsize=9,
+                color="white" if n > grid.to_numpy().max() / 2 else "black")
+    ax.set_xticks(range(3), labels.values())
+    ax.set_yticks(range(3), labels.values())
+    ax.set_xlabel("winner from the swapped init")
+    ax.set_ylabel("winner from the init")
+    ax.set_title("(model, class) pairs, all repeats", fontsize=10)
+    per = swap.groupby("repeat")
+    one_before, one_after = swap.winner_before >= 0, swap.winner_after >= 0
+    series = {"winner changed": per.changed.mean(),
+              "prediction right (init)": (swap.predicted_before == swap.winner_before)[one_before]
+              .groupby(swap.repeat[one_before]).mean(),
+              "prediction right (swapped)": (swap.predicted_after == swap.winner_after)[one_after]
+              .groupby(swap.repeat[one_after]).mean()}
+    pos = np.arange(len(series))
+    for i, (name, s) in enumerate(series.items()):
+        bx.bar(i, s.mean(), yerr=s.std() if len(s) > 1 else 0, capsize=3, color="#1f77b4" if i == 0 else "#7f7f7f")
+        bx.scatter(np.full(len(s), i), s, color="k", s=10, zorder=3)
+    bx.set_xticks(pos, list(series), fontsize=8)
+    bx.set_ylim(0, 1.02)
+    bx.set_ylabel("fraction of pairs (mean +- std over repeats; dots: repeats)")
+    bx.set_title("swapping the init's view coordinates", fontsize=10)
+    bx.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return save(fig, path)
+
+
 METHOD_COLORS = {"single": "#7f7f7f", "ensemble": "#1f77b4", "kd": "#2ca02c", "kd_ensemble": "#98df8a",
                  "self_distill": "#ff7f0e", "label_control": "#c7c7c7", "train_average": "#9467bd"}
 FAMILY_NAMES = {"nn": "network", "ntk": "linearised (NTK)", "rf": "random features"}
@@ -365,5 +462,55 @@ def calibration(table: pd.DataFrame, reliability: pd.DataFrame, path: Path | Non
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.legend(fontsize=7, ncol=2, loc="upper center")
     ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+GROUP_COLORS = {"own_multi": "#1f77b4", "own_same": "#2ca02c", "own_other": "#9467bd", "dark": "#d62728",
+                "rest": "#7f7f7f"}
+
+
+def growth_by_group(growth_df: pd.DataFrame, methods: list[str], path: Path | None, view: str = "second"):
+    """The `view` (first / second) of each (model, class): its cumulative growth from each sample
+    group over steps, one panel per method (mean over pairs and repeats). growth_df: mechanism.growth_table."""
+    g = growth_df[(growth_df.view == view) & growth_df.method.isin(methods)]
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.6 * len(methods), 3.2), squeeze=False, sharey=True)
+    for ax, m in zip(axes[0], methods):
+        s = g[g.method == m].groupby(["group", "step"]).growth.mean()
+        for grp, color in GROUP_COLORS.items():
+            if grp in s.index.get_level_values(0):
+                c = s.loc[grp].cumsum()
+                ax.plot(c.index, c.values, color=color, label=grp.replace("_", " "))
+        ax.axhline(0, color="0.5", lw=0.5)
+        ax.set_title(m.replace("_", " "), fontsize=9)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(f"growth of the {view} view's Phi\n(cumulative, mean over pairs)")
+    axes[0, -1].legend(fontsize=7)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def channel_shares(table: pd.DataFrame, path: Path | None, groups=tuple(GROUP_COLORS)):
+    """Per method: single-view accuracy (bars, mean +- std) and each group's share of the second
+    view's growth (stacked, signed). table: mechanism.channel_table."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.8))
+    pos = np.arange(len(table))
+    names = [m.replace("_", " ") for m in table.method]
+    a1.bar(pos, table.acc_mean, yerr=table.acc_std.fillna(0), capsize=3, color="0.6")
+    a1.set_xticks(pos, names, rotation=35, ha="right", fontsize=7)
+    a1.set_ylabel("single-view test accuracy")
+    a1.set_ylim(0, 1.02)
+    a1.grid(alpha=0.3, axis="y")
+    up, down = np.zeros(len(table)), np.zeros(len(table))
+    for grp in groups:
+        v = table[f"share_{grp}"].fillna(0).to_numpy()
+        base = np.where(v >= 0, up, down)
+        a2.bar(pos, v, bottom=base, color=GROUP_COLORS[grp], label=grp.replace("_", " "))
+        up, down = up + np.clip(v, 0, None), down + np.clip(v, None, 0)
+    a2.set_xticks(pos, names, rotation=35, ha="right", fontsize=7)
+    a2.set_ylabel("share of the second view's growth")
+    a2.axhline(0, color="0.3", lw=0.5)
+    a2.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, 1.15))
     fig.tight_layout()
     return save(fig, path)

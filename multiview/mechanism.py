@@ -1,0 +1,160 @@
+"""Mechanism experiments: students on parts of the distillation signal, with the growth instrument on.
+
+One repeat trains K teachers (the singles) and then batches of students that differ only in their
+loss: every student of a repeat starts from the same seed group, so the variants are paired. Each
+fit carries `growth.growth_probe`, so every student's views come with where their growth came from.
+
+Which view is "second": per (model, class), the view that crossed LEARNED_PHI later (or never; if
+neither did, the one with the smaller final Phi). For a single network it is the view it lost in
+the lottery; for a student, the view distillation has to add.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+import torch
+
+from . import channels as ch
+from . import growth
+from .config import Int, knob, validate_fields
+from .data import DataConfig, Dataset
+from .experiment import accuracy_rows, maker, model_rows, repeat_data
+from .measure import LEARNED_PHI
+from .methods import DistillConfig, Phase, ensemble_logits, train_phases
+from .model import ModelConfig
+from .seeding import derive
+from .train import TrainConfig, cross_entropy, fit
+
+STUDENTS = 1  # seed group of every student: all variants start from the same inits (paired)
+
+
+@dataclass(frozen=True)
+class MechanismConfig:
+    """A network-only experiment: data, the networks, their training and distillation."""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    seed: int = knob(0, Int(0, 2**62), "master seed: every random draw follows from it")
+    repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh data and seeds)")
+
+    def __post_init__(self):
+        validate_fields(self)
+
+
+def second_view(phi: torch.Tensor) -> torch.Tensor:
+    """(K, k) long: the view that crossed LEARNED_PHI later (ties: smaller final Phi). phi: (T, K, k, 2)."""
+    T = phi.shape[0]
+    above = phi >= LEARNED_PHI
+    cross = torch.where(above.any(0), above.float().argmax(0), T)                # (K, k, 2) first record above
+    by_final = phi[-1].argmin(-1)
+    return torch.where(cross[..., 0] == cross[..., 1], by_final, (cross[..., 1] > cross[..., 0]).long())
+
+
+def growth_table(hist, names: list[tuple[str, int]], log_every: int, **labels) -> pd.DataFrame:
+    """Per (method, step, view rank, group): the growth of the first / second view from each group,
+    mean over the method's (model, class) pairs. names: (method, number of models) in batch order."""
+    g = torch.stack(hist.probe)                                                   # (T, K, k, 2, G)
+    phi = torch.stack(hist.phi)                                                   # (T', K, k, 2)
+    second = second_view(phi)                                                     # (K, k)
+    rank = torch.stack([1 - second, second], -1)                                  # (K, k, 2): view index by rank
+    ranked = g.gather(3, rank[None, ..., None].expand(g.shape[0], -1, -1, -1, g.shape[-1]))
+    rows, a = [], 0
+    for name, n in names:
+        part = ranked[:, a:a + n].mean((1, 2)) * log_every                        # (T, 2, G)
+        a += n
+        for t, step in enumerate(hist.probe_steps):
+            for r, which in enumerate(("first", "second")):
+                rows += [{**labels, "method": name, "step": step, "view": which, "group": grp,
+                          "growth": part[t, r, i].item()} for i, grp in enumerate(growth.GROUPS)]
+    return pd.DataFrame(rows)
+
+
+def shares(growth_df: pd.DataFrame, view: str = "second") -> pd.DataFrame:
+    """Per (repeat, method): each group's share of the view's total growth (columns GROUPS) and the
+    total. Shares are signed: a group that pulls the view down has a negative share."""
+    g = growth_df[growth_df.view == view].groupby(["repeat", "method", "group"], sort=False).growth.sum()
+    t = g.unstack("group")[list(growth.GROUPS)]
+    total = t.sum(1)
+    out = t.div(total.where(total != 0), axis=0)
+    out["total_growth"] = total
+    return out.reset_index()
+
+
+def channel_phases(teachers, train: Dataset, dcfg: DistillConfig, seed: int) -> list[Phase]:
+    """Students on each part of the ensemble's soft targets (channels.py), self-distillation and the
+    label control, all from the same seed group."""
+    T, y, S = dcfg.T, train.y, dcfg.n_students
+    with torch.no_grad():
+        p_t = ch.tempered(ensemble_logits(teachers, train), T)                   # (1, k, N)
+        p_self = ch.tempered(teachers.select(range(min(S, teachers.K))).logits(train), T)
+    target = torch.arange(p_t.shape[1], device=y.device)[:, None] == y[None, :]  # (k, N)
+    gen = torch.Generator().manual_seed(seed)
+    losses = {
+        "kd": ch.soft_target_loss(p_t, T),
+        "tckd": ch.tckd_loss(p_t, y, T),
+        "nckd": ch.nckd_loss(p_t, y, T),
+        "kd_target_logit": ch.soft_target_loss(p_t, T, logit_mask=target),
+        "kd_nontarget_logits": ch.soft_target_loss(p_t, T, logit_mask=~target),
+        "kd_multi_view_samples": ch.soft_target_loss(p_t, T, samples=~train.single_view),
+        "kd_single_view_samples": ch.soft_target_loss(p_t, T, samples=train.single_view),
+        "kd_permuted_nontarget": ch.soft_target_loss(ch.permute_nontarget(p_t, y, gen), T),
+        "kd_class_mean_target": ch.soft_target_loss(ch.class_mean_target(p_t, y), T),
+    }
+    phases = [Phase(name, STUDENTS, S, loss) for name, loss in losses.items()]
+    phases.append(Phase("self_distill", STUDENTS, p_self.shape[0], ch.soft_target_loss(p_self, T)))
+    phases.append(Phase("label_control", STUDENTS, S, cross_entropy(y)))
+    return phases
+
+
+def paper_phases(teachers, train: Dataset, dcfg: DistillConfig, lams) -> list[Phase]:
+    """Students under the paper's distillation update at each lam = eta'/eta: from the ensemble
+    (paper_kd) and from one teacher each (paper_sd); lam = 0 is the label control."""
+    S, y = dcfg.n_students, train.y
+    tau = dcfg.paper_tau or ch.paper_tau(train.feature_weight.shape[1] // 2)
+    with torch.no_grad():
+        ens = ensemble_logits(teachers, train)
+        own = teachers.select(range(min(S, teachers.K))).logits(train)
+    phases = [Phase("paper_label_control", STUDENTS, S, cross_entropy(y))]
+    for lam in lams:
+        phases.append(Phase(f"paper_kd_lam{lam:g}", STUDENTS, S, ch.paper_update_loss(ens, y, lam, tau)))
+        phases.append(Phase(f"paper_sd_lam{lam:g}", STUDENTS, own.shape[0], ch.paper_update_loss(own, y, lam, tau)))
+    return phases
+
+
+def paper_distill(dcfg: DistillConfig, cfg: TrainConfig) -> DistillConfig:
+    """The paper's update runs with the singles' own step (their eta, normalisation) for paper_steps."""
+    return replace(dcfg, step_size=cfg.step_size, normalise=cfg.normalise, steps=dcfg.paper_steps)
+
+
+def mechanism_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool, batches) -> dict[str, pd.DataFrame]:
+    """Teachers, then each batch of students; batches: [(phases(teachers, train) -> [Phase],
+    distill config)]. Tables: results (model_rows with both_views) and growth (growth_table)."""
+    train, test = repeat_data(cfg, r, device)
+    make = maker("nn", cfg, cfg.data.k, train, r, device)
+    labels = {"family": "nn", "data": "multiview", "repeat": r}
+    teachers, hist = fit(make(cfg.train.n_models, 0), train, cfg.train, quiet=quiet, desc="single",
+                         seed=derive(cfg.seed, r, 1), probe=growth.growth_probe)
+    rows = model_rows(teachers, train, test, method="single", **labels)
+    rows += accuracy_rows(ensemble_logits(teachers, train), ensemble_logits(teachers, test), train, test,
+                          method="ensemble", model=-1, **labels)
+    grow = [growth_table(hist, [("single", teachers.K)], cfg.train.log_every, repeat=r)]
+    for phases_of, dcfg in batches:
+        phases = phases_of(teachers, train)
+        students, h = train_phases(make, phases, train, cfg.train, dcfg, quiet, probe=growth.growth_probe)
+        for p in phases:
+            rows += model_rows(students[p.name], train, test, method=p.name, **labels)
+        grow.append(growth_table(h, [(p.name, p.n) for p in phases], cfg.train.log_every, repeat=r))
+    return {"results": pd.DataFrame(rows), "growth": pd.concat(grow, ignore_index=True)}
+
+
+def channel_table(results: pd.DataFrame, growth_df: pd.DataFrame) -> pd.DataFrame:
+    """Per method: single-view test accuracy and both-view rate (mean, std over repeats) and each
+    group's share of the second view's growth (mean over repeats), in the order methods ran."""
+    from .report import by_method
+
+    acc = by_method(results, by=[]).set_index("method")
+    sh = shares(growth_df).groupby("method", sort=False).mean(numeric_only=True).drop(columns="repeat")
+    sh.columns = [f"share_{c}" if c in growth.GROUPS else c for c in sh.columns]
+    return acc.join(sh).loc[list(dict.fromkeys(results.method))].reset_index()
