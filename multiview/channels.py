@@ -104,7 +104,7 @@ def class_mean_target(p_t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     S, k, N = p_t.shape
     yy = y.expand(S, 1, N)
     pt = p_t.gather(1, yy)[:, 0]                                          # (S, N)
-    mean = torch.zeros(S, k).index_add_(1, y, pt) / torch.bincount(y, minlength=k).clamp(min=1)
+    mean = p_t.new_zeros(S, k).index_add_(1, y, pt) / torch.bincount(y, minlength=k).clamp(min=1)
     new = mean.gather(1, y.expand(S, N))                                  # (S, N)
     scale = ((1 - new) / (1 - pt).clamp(min=1e-30))[:, None]
     return (p_t * scale).scatter(1, yy, new[:, None])

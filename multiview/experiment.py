@@ -17,14 +17,15 @@ from .config import Int, ListOf, fail, knob, to_dict, validate_fields
 from .data import DataConfig, Dataset, generate
 from .methods import DistillConfig
 from .config import override
-from .measure import accuracies, dark_logits, learned, single_view_accuracy_by_view, view_summary
-from .model import ModelConfig, Params, init, logits
+from .measure import accuracies, dark_logits, learned, same_filter, single_view_accuracy_by_view, view_summary
+from .model import ModelConfig, Params, feature_weights, init, logits
 from .seeding import derive
 from .train import History, TrainConfig, fit
 
 
 FAMILIES = ("nn", "ntk", "rf")
 METHODS = ("single", "ensemble", "kd", "self_distill", "label_control", "train_average")
+PAPER_METHODS = ("kd_paper", "self_distill_paper")  # the paper's distillation update (methods.paper_phase)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ class LearnersConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     families: str = knob(",".join(FAMILIES), ListOf(FAMILIES), "families to run")
-    methods: str = knob(",".join(METHODS), ListOf(METHODS), "methods to run (ensemble and kd use the singles)")
+    methods: str = knob(",".join(METHODS), ListOf(METHODS + PAPER_METHODS),
+                        "methods to run (ensemble and kd use the singles); kd_paper, self_distill_paper: the "
+                        "paper's distillation update (distill.paper_*)")
     seed: int = knob(0, Int(0, 2**62), "master seed: every random draw follows from it")
     repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh data and seeds)")
 
@@ -199,7 +202,7 @@ def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: d
 
     want = set(cfg.methods.split(","))
     teachers = None
-    if want & {"single", "ensemble", "kd", "self_distill"}:
+    if want & {"single", "ensemble", "kd", "self_distill", *PAPER_METHODS}:
         teachers, _ = M.single(make, train, cfg.train, quiet)
         record_models("single", teachers)
     if "ensemble" in want:
@@ -221,6 +224,18 @@ def run_methods(family: str, make, train: Dataset, test: Dataset, cfg, labels: d
     if "label_control" in want:
         phases.append(M.label_control_phase(train, cfg.train, cfg.distill))
     students = M.train_phases(make, phases, train, cfg.train, cfg.distill, quiet)[0] if phases else {}
+    paper = []  # the paper's update has its own optimiser: one more batch, paired with kd's and self_distill's seeds
+    if "kd_paper" in want:
+        paper.append(M.paper_phase("kd_paper", 1, M.ensemble_logits(teachers, train), train, cfg.distill))
+    if "self_distill_paper" in want:
+        with torch.no_grad():
+            own = teachers.select(range(min(cfg.distill.n_students, teachers.K))).logits(train)
+        paper.append(M.paper_phase("self_distill_paper", 2, own, train, cfg.distill))
+    if paper:
+        students.update(M.train_phases(make, paper, train, cfg.train, M.paper_distill(cfg.distill, cfg.train), quiet)[0])
+    for method in PAPER_METHODS:
+        if method in students:
+            record_models(method, students[method])
     if "kd" in students:
         record_models("kd", students["kd"])
         if students["kd"].K > 1:  # the paper's Figure 6: an ensemble of KD students
@@ -317,15 +332,20 @@ def headline_parts(cfg: HeadlineConfig) -> list[HeadlineConfig]:
     return [replace(cfg, datasets=d, families=f) for f in families for d in cfg.datasets.split(",")]
 
 
-def kd_variants(cfg: HeadlineConfig, variants: list, r: int, device="cpu", quiet=True) -> pd.DataFrame:
+def kd_variants(cfg: HeadlineConfig, variants: list, r: int, device="cpu", quiet=True,
+                label_control: bool = False) -> pd.DataFrame:
     """KD from the ensemble of K networks under each variant (label, [KEY=VALUE, ...]) of cfg, one repeat.
 
     Teachers are retrained only when a variant changes the data, model or training config. Rows:
-    single, ensemble and kd accuracies per split with a `variant` column, the fraction of (model, class)
-    pairs with both views learned, and the teacher's and student's dark logits (measure.dark_logits)."""
+    single, ensemble and kd accuracies per split with a `variant` column (with label_control, also the
+    label control: students on the hard labels with the variant's distillation optimiser and budget),
+    per method the fraction of (model, class) pairs with both views learned and the fraction of those
+    held by one filter (measure.same_filter), and per variant the teacher's and the KD students' dark
+    logits over the views the teachers know (measure.dark_logits)."""
     from . import methods as M
 
-    rows, teachers, kds = [], {}, {}
+    rows, teachers, students = [], {}, {}
+    nan = float("nan")
     for label, changes in variants:
         vcfg = override(cfg, changes)
         train, test = repeat_data(vcfg, r, device)
@@ -334,21 +354,25 @@ def kd_variants(cfg: HeadlineConfig, variants: list, r: int, device="cpu", quiet
         if key not in teachers:
             teachers[key] = M.single(make, train, vcfg.train, quiet)[0]
         teach = teachers[key]
-        if repr(vcfg) not in kds:  # variants that resolve to the same config share their students
-            kds[repr(vcfg)] = M.kd(make, teach, train, vcfg.train, vcfg.distill, quiet)[0]
-        students = kds[repr(vcfg)]
+        if repr(vcfg) not in students:  # variants that resolve to the same config share their students
+            trained = {"kd": M.kd(make, teach, train, vcfg.train, vcfg.distill, quiet)[0]}
+            if label_control:
+                trained["label_control"] = M.label_control(make, train, vcfg.train, vcfg.distill, quiet)[0]
+            students[repr(vcfg)] = trained
+        trained = students[repr(vcfg)]
         lab = dict(variant=label, family="nn", data="multiview", repeat=r)
         with torch.no_grad():
-            t_dark, s_dark = dark_logits(M.ensemble_logits(teach, train)[0], students.logits(train), train,
-                                         learned(students.phi()))
-            for method, F_tr, F_te in (
-                    ("single", teach.logits(train), teach.logits(test)),
-                    ("ensemble", M.ensemble_logits(teach, train), M.ensemble_logits(teach, test)),
-                    ("kd", students.logits(train), students.logits(test))):
-                both = view_summary(learned((teach if method == "single" else students).phi()))["both_views"]
-                rows += [{**x, "both_views": both if method != "ensemble" else float("nan"),
-                          "teacher_dark_logit": t_dark, "student_dark_logit": s_dark}
-                         for x in accuracy_rows(F_tr, F_te, train, test, method=method, **lab)]
+            t_dark, s_dark = dark_logits(M.ensemble_logits(teach, train)[0], trained["kd"].logits(train), train,
+                                         learned(teach.phi()).any(0))
+            predictors = [("single", teach, teach.logits(train), teach.logits(test)),
+                          ("ensemble", None, M.ensemble_logits(teach, train), M.ensemble_logits(teach, test))]
+            predictors += [(m, s, s.logits(train), s.logits(test)) for m, s in trained.items()]
+            for method, models, F_tr, F_te in predictors:
+                learn = None if models is None else learned(models.phi())
+                both = nan if learn is None else view_summary(learn)["both_views"]
+                same = nan if learn is None else same_filter(feature_weights(models), learn)
+                rows += [{**x, "both_views": both, "teacher_dark_logit": t_dark, "student_dark_logit": s_dark,
+                          "same_filter": same} for x in accuracy_rows(F_tr, F_te, train, test, method=method, **lab)]
     return pd.DataFrame(rows)
 
 

@@ -10,7 +10,7 @@ the lottery; for a student, the view distillation has to add.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
@@ -21,7 +21,7 @@ from .config import Int, knob, validate_fields
 from .data import DataConfig, Dataset
 from .experiment import accuracy_rows, maker, model_rows, repeat_data
 from .measure import LEARNED_PHI
-from .methods import DistillConfig, Phase, ensemble_logits, train_phases
+from .methods import DistillConfig, Phase, ensemble_logits, paper_phase, train_phases
 from .model import ModelConfig
 from .seeding import derive
 from .train import TrainConfig, cross_entropy, fit
@@ -111,21 +111,15 @@ def channel_phases(teachers, train: Dataset, dcfg: DistillConfig, seed: int) -> 
 def paper_phases(teachers, train: Dataset, dcfg: DistillConfig, lams) -> list[Phase]:
     """Students under the paper's distillation update at each lam = eta'/eta: from the ensemble
     (paper_kd) and from one teacher each (paper_sd); lam = 0 is the label control."""
-    S, y = dcfg.n_students, train.y
-    tau = dcfg.paper_tau or ch.paper_tau(train.feature_weight.shape[1] // 2)
+    S = dcfg.n_students
     with torch.no_grad():
         ens = ensemble_logits(teachers, train)
         own = teachers.select(range(min(S, teachers.K))).logits(train)
-    phases = [Phase("paper_label_control", STUDENTS, S, cross_entropy(y))]
+    phases = [Phase("paper_label_control", STUDENTS, S, cross_entropy(train.y))]
     for lam in lams:
-        phases.append(Phase(f"paper_kd_lam{lam:g}", STUDENTS, S, ch.paper_update_loss(ens, y, lam, tau)))
-        phases.append(Phase(f"paper_sd_lam{lam:g}", STUDENTS, own.shape[0], ch.paper_update_loss(own, y, lam, tau)))
+        phases.append(paper_phase(f"paper_kd_lam{lam:g}", STUDENTS, ens, train, dcfg, lam))
+        phases.append(paper_phase(f"paper_sd_lam{lam:g}", STUDENTS, own, train, dcfg, lam))
     return phases
-
-
-def paper_distill(dcfg: DistillConfig, cfg: TrainConfig) -> DistillConfig:
-    """The paper's update runs with the singles' own step (their eta, normalisation) for paper_steps."""
-    return replace(dcfg, step_size=cfg.step_size, normalise=cfg.normalise, steps=dcfg.paper_steps)
 
 
 def mechanism_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool, batches) -> dict[str, pd.DataFrame]:

@@ -158,6 +158,22 @@ def label_control(make: Make, train: Dataset, cfg: TrainConfig, dcfg: DistillCon
     return _one(make, label_control_phase(train, cfg, dcfg), train, cfg, dcfg, quiet)
 
 
+def paper_distill(dcfg: DistillConfig, cfg: TrainConfig) -> DistillConfig:
+    """The paper's update runs with the singles' own step (their eta, normalisation) for paper_steps."""
+    return replace(dcfg, step_size=cfg.step_size, normalise=cfg.normalise, steps=dcfg.paper_steps)
+
+
+def paper_phase(name: str, group: int, teacher_logits: torch.Tensor, train: Dataset, dcfg: DistillConfig,
+                lam: float | None = None) -> Phase:
+    """Students under the paper's distillation update (channels.paper_update_loss) at lam = eta'/eta
+    (default dcfg.paper_lam): one per teacher row, or n_students for one teacher."""
+    from .channels import paper_tau, paper_update_loss
+
+    S = teacher_logits.shape[0] if teacher_logits.shape[0] > 1 else dcfg.n_students
+    tau = dcfg.paper_tau or paper_tau(train.feature_weight.shape[1] // 2 or int(train.y.max()) + 1)
+    return Phase(name, group, S, paper_update_loss(teacher_logits, train.y, dcfg.paper_lam if lam is None else lam, tau))
+
+
 def kd(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
     return _one(make, kd_phase(teachers, train, dcfg), train, cfg, dcfg, quiet)
 

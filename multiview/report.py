@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 METHOD_ORDER = ["single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher", "label_control",
-                "train_average"]
+                "train_average", "kd_paper", "self_distill_paper"]
 
 
 def per_repeat(results: pd.DataFrame) -> pd.DataFrame:

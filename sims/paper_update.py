@@ -15,7 +15,8 @@ from pathlib import Path
 from multiview import claims, cli, plots
 from multiview.experiment import run_repeats
 from multiview.io import provenance, write_csv, write_json
-from multiview.mechanism import MechanismConfig, channel_table, mechanism_repeat, paper_distill, paper_phases
+from multiview.mechanism import MechanismConfig, channel_table, mechanism_repeat, paper_phases
+from multiview.methods import paper_distill
 
 LAMS = (10, 100, 1000)  # eta' / eta
 
