@@ -152,6 +152,7 @@ def lottery_prediction(views: pd.DataFrame, path: Path | None):
         bx.annotate(str(ni), (xi, yi), textcoords="offset points", xytext=(0, 6), fontsize=6, ha="center")
     bx.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
     bx.set_xscale("symlog", linthresh=0.1)
+    bx.set_xlim(0, LOG_RATIO_CLIP * 1.2)
     bx.set_xlabel("|log score ratio| at init (binned; numbers: one-view pairs per bin)")
     bx.set_ylabel("prediction accuracy on one-view pairs")
     bx.set_ylim(0.3, 1.05)

@@ -12,6 +12,7 @@ from typing import Callable
 import pandas as pd
 
 from .claim import NOT_RUN, Bound, Claim, NotTested, Tables, at_least, at_most, kept, mean, steps, z_score
+from .lottery import view_pairs
 
 # thresholds: each one is what a prediction of the theory (THEORY.md, paper_notes.md) means in numbers
 FITS = 0.999            # training accuracy of a fitted network: 100%
@@ -19,6 +20,8 @@ MULTI_VIEW = 0.95       # a network is right on multi-view test data (theory: er
 HALF = (0.35, 0.65)     # one network fails on about half the single-view test data
 ONE_VIEW = 0.75         # most (model, class) pairs learn exactly one view
 FAIR = 0.30             # the seed picks the winner: neither view wins fewer than 30% of the pairs
+PREDICTS = 0.90         # the init's score S Lambda^(q-2) names the winner of 90% of the one-view pairs
+SWAPS = 0.85            # swapping a class's view coordinates at init swaps the winner on 85% of the pairs
 ENSEMBLE_GAIN = 0.25    # an ensemble of networks recovers at least half of the ~0.5 one network misses
 KD_KEEPS = 0.70         # KD keeps most (>= 70%) of the ensemble's gain (paper: 83.8% of 84.8% from 81.5%)
 SD_GAIN = 0.10          # self-distillation (KD from one teacher) gains clearly (theory: ~0.25)
@@ -62,6 +65,11 @@ LOTTERY = (
           lambda t: float((_views_per_pair(t) == 1).mean()), at_least(ONE_VIEW)),
     Claim("fair lottery", "the seed picks the winner: the rarer view's share of the wins",
           _fair, at_least(FAIR)),
+    Claim("the init predicts the winner", "the view with the larger S_{i,l} Lambda_{i,l}^(q-2) at init is the one "
+          "learned (one-view pairs)", lambda t: mean(view_pairs(t["views"]), "hit"), at_least(PREDICTS)),
+    Claim("swapping the init's views swaps the winner", "trained from the init with each class's two view "
+          "coordinates swapped, the other view wins (pairs with one view in both runs)",
+          lambda t: mean(t["swap"], "changed"), at_least(SWAPS)),
 )
 
 
