@@ -158,7 +158,7 @@ HEAD_TINY = TINY + ["control.k=3", "control.n_train=60", "control.n_test=60", "d
                     "distill.n_students=2", "--jobs", "1"]
 
 
-@pytest.mark.parametrize("name, args, n_claims", [("views_per_seed", TINY, 5), ("ensemble_vs_ntk", HEAD_TINY, 13)])
+@pytest.mark.parametrize("name, args, n_claims", [("views_per_seed", TINY, 7), ("ensemble_vs_ntk", HEAD_TINY, 13)])
 def test_sims_print_their_verdicts_and_write_claims_csv(tmp_path, name, args, n_claims):
     out = tmp_path / name
     res = subprocess.run([sys.executable, str(ROOT / "sims" / f"{name}.py"), "--quiet", "--no-cache", "--out",
