@@ -248,6 +248,35 @@ def all_claims(figures: Path) -> str:
     return md(["figure", "claim", "measured", "needed", "verdict"], rows)
 
 
-BLOCKS = {fn.__name__: fn for fn in (all_claims, lottery, headline_families, kd_regime, baseline_width, ensemble_size,
+def channels(figures: Path, folder: str) -> str:
+    """Sec. 12: per student variant, single-view accuracy, both-view rate and each sample group's share
+    of the second view's growth, mean +- std over repeats (mechanism.shares)."""
+    from .growth import GROUPS
+    from .mechanism import shares
+
+    res = results(figures, folder)
+    sh = shares(results(figures, folder, "growth"))
+    rows = []
+    for m in dict.fromkeys(res.method):
+        s = sh[sh.method == m]
+        cells = [f"{s[g].mean():+.2f} +- {(s[g].std(ddof=1) if len(s) > 1 else 0.0):.2f}" if len(s) else "-"
+                 for g in GROUPS]
+        both = pm(res, "both_views", method=m, split="test_single") if m != "ensemble" else "-"
+        rows.append([m, pm(res, method=m, split="test_single"), both, *cells])
+    return md(["students", "single-view acc", "both views", *(f"share: {g}" for g in GROUPS)], rows)
+
+
+MECHANISM_FOLDERS = ("kd_channels", "kd_channels_regime", "paper_update", "paper_update_no_dark")
+
+
+def _channels_block(folder: str):
+    def block(figures: Path) -> str:
+        return channels(figures, folder)
+    block.__name__ = folder
+    return block
+
+
+BLOCKS = {**{f: _channels_block(f) for f in MECHANISM_FOLDERS}}
+BLOCKS |= {fn.__name__: fn for fn in (all_claims, lottery, headline_families, kd_regime, baseline_width, ensemble_size,
                                      generations, view_dropout, dark_knowledge, real_digits, teacher_ensembles,
                                      online_kd, hints, capacity_gap, calibration, label_refinery)}
