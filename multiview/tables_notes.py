@@ -28,6 +28,27 @@ def lottery(figures: Path) -> str:
               rows)
 
 
+def lottery_prediction(figures: Path) -> str:
+    """Sec. 3: per repeat, how often the init's score names the winner of a one-view pair, how often
+    the view swap moves it, and the hit rate per |log score ratio| bin (all repeats pooled)."""
+    from .lottery import view_pairs
+
+    pairs = view_pairs(results(figures, "views_per_seed", "views"))
+    swap = results(figures, "views_per_seed", "swap")
+    hit, changed = pairs.groupby("repeat").hit.mean(), swap.groupby("repeat").changed.mean()
+    rows = [[r, f"{hit[r]:.3f}", f"{changed[r]:.3f}", int(swap[swap.repeat == r].changed.notna().sum())] for r in hit.index]
+    rows.append(["mean +- std", f"{hit.mean():.3f} +- {hit.std(ddof=1):.3f}",
+                 f"{changed.mean():.3f} +- {changed.std(ddof=1):.3f}", int(swap.changed.notna().sum())])
+    table = md(["repeat", "init predicts the winner (one-view pairs)", "swap moves the winner", "swapped pairs"], rows)
+    one = pairs[pairs.n_learned == 1]
+    bins = pd.cut(one.log_ratio.abs(), [0, 0.1, 0.3, 0.6, 1.0, float("inf")], right=False)
+    by = one.groupby(bins, observed=False).hit
+    other = pairs[pairs.n_learned != 1].log_ratio.abs()
+    return table + "\n" + md(["abs log score ratio", "one-view pairs", "init predicts the winner"],
+                             [[str(b), int(n), fmt(a)] for b, n, a in zip(by.size().index, by.size(), by.mean())]) + \
+        f"\nPairs with both views or none: {len(other)}, abs log ratio at most {other.max():.2f} (median {other.median():.2f}).\n"
+
+
 def headline_families(figures: Path) -> str:
     """Sec. 4: every method for every family, with the theory's expectation."""
     df = results(figures, "ensemble_vs_ntk")
@@ -277,6 +298,6 @@ def _channels_block(folder: str):
 
 
 BLOCKS = {**{f: _channels_block(f) for f in MECHANISM_FOLDERS}}
-BLOCKS |= {fn.__name__: fn for fn in (all_claims, lottery, headline_families, kd_regime, baseline_width, ensemble_size,
+BLOCKS |= {fn.__name__: fn for fn in (all_claims, lottery, lottery_prediction, headline_families, kd_regime, baseline_width, ensemble_size,
                                      generations, view_dropout, dark_knowledge, real_digits, teacher_ensembles,
                                      online_kd, hints, capacity_gap, calibration, label_refinery)}
