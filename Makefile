@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: headline lottery kd-regime baseline-width train-average-variants sweep-example figures test \
-        benchmark benchmark-quick notebook clean explanation literature tables
+        benchmark benchmark-quick notebook clean explanation literature tables mechanisms
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,18 @@ literature: $(VENV)/.installed
 	done
 	$(BIN)/python sims/calibration.py --out figures/calibration_margin10 train.fit_margin=10 $(ARGS)
 
+# the mechanisms: which part of the distillation signal carries a lost view, at the defaults and in a
+# regime closer to the paper's data (REGIME), and the paper's own distillation update
+REGIME ?= data.dark_patches=1 data.dark_weight_min=0.3 data.dark_weight=0.4 data.mu=0.05
+mechanisms: $(VENV)/.installed
+	$(BIN)/python sims/kd_channels.py $(ARGS)
+	$(BIN)/python sims/kd_channels.py --out figures/kd_channels_regime $(REGIME) $(ARGS)
+	$(BIN)/python sims/paper_update.py $(ARGS)
+	$(BIN)/python sims/paper_update.py --out figures/paper_update_no_dark data.dark_weight=0 $(ARGS)
+
 # every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
 # cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.
-figures: lottery headline kd-regime baseline-width train-average-variants sweep-example explanation literature
+figures: lottery headline kd-regime baseline-width train-average-variants sweep-example explanation literature mechanisms
 	$(MAKE) tables
 
 # from the figures' CSVs: each folder's claims.csv, and the measured tables README and paper_notes quote
