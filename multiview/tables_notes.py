@@ -287,7 +287,8 @@ def channels(figures: Path, folder: str) -> str:
     return md(["students", "single-view acc", "both views", *(f"share: {g}" for g in GROUPS)], rows)
 
 
-MECHANISM_FOLDERS = ("kd_channels", "kd_channels_regime", "paper_update", "paper_update_no_dark")
+MECHANISM_FOLDERS = ("kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update",
+                     "paper_update_no_dark")
 
 
 def _channels_block(folder: str):
