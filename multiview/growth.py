@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from .data import Dataset
-from .model import feature_weights, preactivations
+from .model import feature_weights, noise
 
 GROUPS = ("own_multi", "own_same", "own_other", "dark", "rest")
 
@@ -43,13 +43,17 @@ def view_gradient(params, data: Dataset, dF: torch.Tensor) -> torch.Tensor:
 
     params: K networks; dF: (K, N, k) gradient of the loss w.r.t. the logits on `data`.
     Returns (K, N, k, 2): summed over n it is minus the gradient of the view's coordinate."""
-    K, k, m, _ = params.W.shape
+    K, k, m, D = params.W.shape
     N, P, _ = data.X.shape
     q, varrho = params.cfg.q, params.cfg.varrho
     own = feature_weights(params).reshape(K, k, m, k, 2)[:, torch.arange(k), :, torch.arange(k)]  # (k, K, m, 2)
     best = own.permute(1, 0, 2, 3).argmax(2)                                   # (K, k, 2): r* per view
-    z = preactivations(params, data)                                           # (K, N, k, P, m)
-    z = z.gather(4, best[:, None, :, None, :].expand(K, N, k, P, 2))           # (K, N, k, P, 2) at r*
+    W = params.W.gather(2, best[..., None].expand(K, k, 2, D))                 # (K, k, 2, D): the r* filters
+    z = torch.einsum("npd,kjld->knjpl", data.X, W)                             # (K, N, k, P, 2)
+    C, s = noise(params, data)
+    if C is not None:                                                          # C: (K, N, P, k, m)
+        Cb = C.gather(4, best[:, None, None].expand(K, N, P, k, 2))            # (K, N, P, k, 2)
+        z = z + s * Cb.transpose(2, 3)
     slope = (z.clamp(0.0, varrho) / varrho).pow(q - 1)                         # sReLU'
     x = data.X[..., : 2 * k].reshape(N, P, k, 2).transpose(1, 2)               # (N, k, P, 2): x_p[2j + l]
     return -dF[..., None] * (slope * x).sum(3)

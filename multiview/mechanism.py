@@ -71,6 +71,21 @@ def growth_table(hist, names: list[tuple[str, int]], log_every: int, **labels) -
     return pd.DataFrame(rows)
 
 
+def accounting(hist, names: list[tuple[str, int]], log_every: int, **labels) -> pd.DataFrame:
+    """The instrument checked against what happened: per method, the second view's growth summed over
+    the records (every log_every steps, each counted log_every times) and its actual change in Phi
+    from the first record to the last, mean over (model, class) pairs."""
+    est = torch.stack(hist.probe).sum((0, -1)) * log_every                       # (K, k, 2)
+    phi = torch.stack(hist.phi)
+    pick = second_view(phi)[..., None]
+    est, act = est.gather(2, pick)[..., 0], (phi[-1] - phi[0]).gather(2, pick)[..., 0]
+    rows, a = [], 0
+    for name, n in names:
+        rows.append({**labels, "method": name, "estimated": est[a:a + n].mean().item(), "actual": act[a:a + n].mean().item()})
+        a += n
+    return pd.DataFrame(rows)
+
+
 def shares(growth_df: pd.DataFrame, view: str = "second") -> pd.DataFrame:
     """Per (repeat, method): each group's share of the view's total growth (columns GROUPS) and the
     total. Shares are signed: a group that pulls the view down has a negative share."""
@@ -102,10 +117,17 @@ def channel_phases(teachers, train: Dataset, dcfg: DistillConfig, seed: int) -> 
         "kd_permuted_nontarget": ch.soft_target_loss(ch.permute_nontarget(p_t, y, gen), T),
         "kd_class_mean_target": ch.soft_target_loss(ch.class_mean_target(p_t, y), T),
     }
+    ce = cross_entropy(y)
+    for part in ("nckd", "kd_nontarget_logits"):  # alone they never ask for the target: with the labels too
+        losses[f"ce+{part}"] = _plus(ce, losses[part])
     phases = [Phase(name, STUDENTS, S, loss) for name, loss in losses.items()]
     phases.append(Phase("self_distill", STUDENTS, p_self.shape[0], ch.soft_target_loss(p_self, T)))
     phases.append(Phase("label_control", STUDENTS, S, cross_entropy(y)))
     return phases
+
+
+def _plus(a, b):
+    return lambda F, idx: a(F, idx) + b(F, idx)
 
 
 def paper_phases(teachers, train: Dataset, dcfg: DistillConfig, lams) -> list[Phase]:
@@ -124,7 +146,7 @@ def paper_phases(teachers, train: Dataset, dcfg: DistillConfig, lams) -> list[Ph
 
 def mechanism_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool, batches) -> dict[str, pd.DataFrame]:
     """Teachers, then each batch of students; batches: [(phases(teachers, train) -> [Phase],
-    distill config)]. Tables: results (model_rows with both_views) and growth (growth_table)."""
+    distill config)]. Tables: results (model_rows with both_views), growth (growth_table) and accounting."""
     train, test = repeat_data(cfg, r, device)
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     labels = {"family": "nn", "data": "multiview", "repeat": r}
@@ -133,14 +155,18 @@ def mechanism_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool, bat
     rows = model_rows(teachers, train, test, method="single", **labels)
     rows += accuracy_rows(ensemble_logits(teachers, train), ensemble_logits(teachers, test), train, test,
                           method="ensemble", model=-1, **labels)
-    grow = [growth_table(hist, [("single", teachers.K)], cfg.train.log_every, repeat=r)]
+    every = cfg.train.log_every
+    grow = [growth_table(hist, [("single", teachers.K)], every, repeat=r)]
+    check = [accounting(hist, [("single", teachers.K)], every, repeat=r)]
     for phases_of, dcfg in batches:
         phases = phases_of(teachers, train)
         students, h = train_phases(make, phases, train, cfg.train, dcfg, quiet, probe=growth.growth_probe)
         for p in phases:
             rows += model_rows(students[p.name], train, test, method=p.name, **labels)
-        grow.append(growth_table(h, [(p.name, p.n) for p in phases], cfg.train.log_every, repeat=r))
-    return {"results": pd.DataFrame(rows), "growth": pd.concat(grow, ignore_index=True)}
+        grow.append(growth_table(h, [(p.name, p.n) for p in phases], every, repeat=r))
+        check.append(accounting(h, [(p.name, p.n) for p in phases], every, repeat=r))
+    return {"results": pd.DataFrame(rows), "growth": pd.concat(grow, ignore_index=True),
+            "accounting": pd.concat(check, ignore_index=True)}
 
 
 def channel_table(results: pd.DataFrame, growth_df: pd.DataFrame) -> pd.DataFrame:

@@ -270,21 +270,24 @@ def all_claims(figures: Path) -> str:
 
 
 def channels(figures: Path, folder: str) -> str:
-    """Sec. 12: per student variant, single-view accuracy, both-view rate and each sample group's share
-    of the second view's growth, mean +- std over repeats (mechanism.shares)."""
+    """Sec. 12: per student variant, single-view accuracy, both-view rate, and how much each sample
+    group grew the second view (Phi units: summed over steps, mean over (model, class) pairs), mean
+    +- std over repeats. A negative entry is a group that pulled the view down."""
     from .growth import GROUPS
-    from .mechanism import shares
 
-    res = results(figures, folder)
-    sh = shares(results(figures, folder, "growth"))
+    res, g = results(figures, folder), results(figures, folder, "growth")
+    g = g[g.view == "second"].groupby(["method", "repeat", "group"]).growth.sum().unstack("group")
+    g["total"] = g.sum(axis=1)
     rows = []
     for m in dict.fromkeys(res.method):
-        s = sh[sh.method == m]
-        cells = [f"{s[g].mean():+.2f} +- {(s[g].std(ddof=1) if len(s) > 1 else 0.0):.2f}" if len(s) else "-"
-                 for g in GROUPS]
+        cells = ["-"] * (len(GROUPS) + 1)
+        if m in g.index.get_level_values(0):
+            s = g.loc[m]
+            cells = [f"{s[c].mean():+.2f} +- {(s[c].std(ddof=1) if len(s) > 1 else 0.0):.2f}"
+                     for c in [*GROUPS, "total"]]
         both = pm(res, "both_views", method=m, split="test_single") if m != "ensemble" else "-"
         rows.append([m, pm(res, method=m, split="test_single"), both, *cells])
-    return md(["students", "single-view acc", "both views", *(f"share: {g}" for g in GROUPS)], rows)
+    return md(["students", "single-view acc", "both views", *(f"growth: {c}" for c in GROUPS), "total"], rows)
 
 
 MECHANISM_FOLDERS = ("kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update",

@@ -1,12 +1,14 @@
 """Which part of the distillation signal carries a lost view? Students on the same teachers, seeds
 and optimiser, each trained on one part of the ensemble's soft targets: full KD, its target-class and
 non-target parts (Decoupled KD's TCKD and NCKD), the gradient let through the target logit only or
-the non-target logits only, the transfer set cut to multi-view or to single-view samples, and two
+the non-target logits only (the two non-target parts also with the labels' cross-entropy, since alone
+they never ask for the target class), the transfer set cut to multi-view or to single-view samples, and two
 surgeries on the targets (non-target probabilities permuted within each sample; the target
 probability replaced by its class mean); with self-distillation and the label control. Every fit
 records where each view's growth came from (multiview/growth.py).
 
-Writes results.csv, growth.csv, channels.csv, config.json, channels.{png,pdf} and growth.{png,pdf}.
+Writes results.csv, growth.csv, accounting.csv (the instrument's total against Phi's change),
+channels.csv, config.json, channels.{png,pdf} and growth.{png,pdf}.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ def run(cfg: MechanismConfig, out: Path, device: str, quiet: bool, store=None) -
     tables = run_repeats("kd_channels", one_repeat, cfg, device, quiet, store)
     write_csv(tables["results"], out / "results.csv")
     write_csv(tables["growth"], out / "growth.csv")
+    write_csv(tables["accounting"], out / "accounting.csv")
     table = channel_table(tables["results"], tables["growth"])
     write_csv(table, out / "channels.csv")
     plots.channel_shares(table, out / "channels")

@@ -5,7 +5,8 @@ teacher's (multiview/channels.py: paper_update_loss). KD from the ensemble (pape
 self-distillation from one teacher each (paper_sd) over a sweep of lam, against the label control
 under the same optimiser (lam = 0). Every fit records where each view's growth came from.
 
-Writes results.csv, growth.csv, channels.csv, config.json, paper_update.{png,pdf} and growth.{png,pdf}.
+Writes results.csv, growth.csv, accounting.csv (the instrument's total against Phi's change),
+channels.csv, config.json, paper_update.{png,pdf} and growth.{png,pdf}.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def run(cfg: MechanismConfig, out: Path, device: str, quiet: bool, store=None) -
     tables = run_repeats("paper_update", one_repeat, cfg, device, quiet, store)
     write_csv(tables["results"], out / "results.csv")
     write_csv(tables["growth"], out / "growth.csv")
+    write_csv(tables["accounting"], out / "accounting.csv")
     table = channel_table(tables["results"], tables["growth"])
     write_csv(table, out / "channels.csv")
     plots.channel_shares(table, out / "paper_update")

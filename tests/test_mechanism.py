@@ -27,10 +27,10 @@ def _channels(out):
 
 def test_kd_channels_sim(tmp_path, run_sim, tiny_sim):
     out = tmp_path / "kc"
-    res = run_sim("kd_channels", out, *tiny_sim)
+    res = run_sim("kd_channels", out, *tiny_sim, "train.log_every=1")
     want = {"single", "ensemble", "kd", "tckd", "nckd", "kd_target_logit", "kd_nontarget_logits",
             "kd_multi_view_samples", "kd_single_view_samples", "kd_permuted_nontarget", "kd_class_mean_target",
-            "self_distill", "label_control"}
+            "ce+nckd", "ce+kd_nontarget_logits", "self_distill", "label_control"}
     assert set(res.method) == want
     g = pd.read_csv(out / "growth.csv")
     assert set(g.group) == set(growth.GROUPS) and set(g.view) == {"first", "second"}
@@ -43,6 +43,10 @@ def test_kd_channels_sim(tmp_path, run_sim, tiny_sim):
     ok = t.total_growth.abs() > 1e-9
     assert ((t.loc[ok, cols].sum(axis=1) - 1).abs() < 1e-5).all()   # the CSV keeps 6 digits
     assert (out / "claims.csv").exists() and (out / "growth.png").exists()
+    # recorded every step, the instrument's total is the second view's actual change in Phi
+    acc = pd.read_csv(out / "accounting.csv").set_index("method")
+    assert set(acc.index) == want - {"ensemble"}
+    assert ((acc.estimated - acc.actual).abs() <= 0.02 * acc.actual.abs() + 1e-6).all()
 
 
 def test_paper_update_sim_and_headline_methods(tmp_path, run_sim, tiny_sim):
