@@ -55,7 +55,8 @@ REGIME ?= data.dark_patches=1 data.dark_weight_min=0.3 data.dark_weight=0.4 data
 mechanisms: $(VENV)/.installed
 	$(BIN)/python sims/kd_channels.py $(ARGS)
 	$(BIN)/python sims/kd_channels.py --out figures/kd_channels_regime $(REGIME) $(ARGS)
-	$(BIN)/python sims/kd_channels.py --out figures/kd_channels_regime_no_dark $(REGIME) data.dark_weight_min=0 data.dark_weight=0 $(ARGS)
+	$(BIN)/python sims/kd_channels.py --out figures/kd_channels_regime_no_dark $(REGIME) data.dark_weight_min=0 \
+	  data.dark_weight=0 variants=kd,kd_multi_view_samples,kd_single_view_samples,self_distill,label_control $(ARGS)
 	$(BIN)/python sims/paper_update.py $(ARGS)
 	$(BIN)/python sims/paper_update.py --out figures/paper_update_no_dark data.dark_weight=0 $(ARGS)
 

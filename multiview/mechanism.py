@@ -97,9 +97,14 @@ def shares(growth_df: pd.DataFrame, view: str = "second") -> pd.DataFrame:
     return out.reset_index()
 
 
-def channel_phases(teachers, train: Dataset, dcfg: DistillConfig, seed: int) -> list[Phase]:
+CHANNELS = ("kd", "tckd", "nckd", "kd_target_logit", "kd_nontarget_logits", "kd_multi_view_samples",
+            "kd_single_view_samples", "kd_permuted_nontarget", "kd_class_mean_target", "ce+nckd",
+            "ce+kd_nontarget_logits", "self_distill", "label_control")
+
+
+def channel_phases(teachers, train: Dataset, dcfg: DistillConfig, seed: int, names=CHANNELS) -> list[Phase]:
     """Students on each part of the ensemble's soft targets (channels.py), self-distillation and the
-    label control, all from the same seed group."""
+    label control (CHANNELS; `names` picks some, in CHANNELS order), all from the same seed group."""
     T, y, S = dcfg.T, train.y, dcfg.n_students
     with torch.no_grad():
         p_t = ch.tempered(ensemble_logits(teachers, train), T)                   # (1, k, N)
@@ -123,7 +128,8 @@ def channel_phases(teachers, train: Dataset, dcfg: DistillConfig, seed: int) -> 
     phases = [Phase(name, STUDENTS, S, loss) for name, loss in losses.items()]
     phases.append(Phase("self_distill", STUDENTS, p_self.shape[0], ch.soft_target_loss(p_self, T)))
     phases.append(Phase("label_control", STUDENTS, S, cross_entropy(y)))
-    return phases
+    assert [p.name for p in phases] == list(CHANNELS)
+    return [p for p in phases if p.name in names]
 
 
 def _plus(a, b):

@@ -18,16 +18,26 @@ from pathlib import Path
 from multiview import claims, cli, plots
 from multiview.experiment import run_repeats
 from multiview.io import provenance, write_csv, write_json
-from multiview.mechanism import MechanismConfig, channel_phases, channel_table, mechanism_repeat
+from dataclasses import dataclass
+
+from multiview.config import ListOf, knob
+from multiview.mechanism import CHANNELS, MechanismConfig, channel_phases, channel_table, mechanism_repeat
 from multiview.seeding import derive
 
 
-def one_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool):
-    batch = (lambda teachers, train: channel_phases(teachers, train, cfg.distill, derive(cfg.seed, r, 9)), cfg.distill)
+@dataclass(frozen=True)
+class ChannelsConfig(MechanismConfig):
+    variants: str = knob(",".join(CHANNELS), ListOf(CHANNELS), "the student variants to train")
+
+
+def one_repeat(cfg: ChannelsConfig, r: int, device: str, quiet: bool):
+    names = cfg.variants.split(",")
+    batch = (lambda teachers, train: channel_phases(teachers, train, cfg.distill, derive(cfg.seed, r, 9), names),
+             cfg.distill)
     return mechanism_repeat(cfg, r, device, quiet, [batch])
 
 
-def run(cfg: MechanismConfig, out: Path, device: str, quiet: bool, store=None) -> None:
+def run(cfg: ChannelsConfig, out: Path, device: str, quiet: bool, store=None) -> None:
     start = time.time()
     tables = run_repeats("kd_channels", one_repeat, cfg, device, quiet, store)
     write_csv(tables["results"], out / "results.csv")
@@ -36,14 +46,15 @@ def run(cfg: MechanismConfig, out: Path, device: str, quiet: bool, store=None) -
     table = channel_table(tables["results"], tables["growth"])
     write_csv(table, out / "channels.csv")
     plots.channel_shares(table, out / "channels")
-    plots.growth_by_group(tables["growth"], ["single", "kd", "self_distill", "label_control"], out / "growth")
+    shown = [m for m in ("single", "kd", "self_distill", "label_control") if m in set(table.method)]
+    plots.growth_by_group(tables["growth"], shown, out / "growth")
     write_json(provenance(cfg, device, time.time() - start, store=store, sim="kd_channels"), out / "config.json")
     print(table.round(3).to_string())
     claims.report(out)
 
 
 def main(argv=None) -> None:
-    cli.main(MechanismConfig(), run, __doc__, default_out="figures/kd_channels", argv=argv)
+    cli.main(ChannelsConfig(), run, __doc__, default_out="figures/kd_channels", argv=argv)
 
 
 if __name__ == "__main__":
