@@ -275,7 +275,7 @@ def channels(figures: Path, folder: str) -> str:
     +- std over repeats. A negative entry is a group that pulled the view down."""
     from .growth import GROUPS
 
-    res, g = results(figures, folder), results(figures, folder, "growth")
+    res, g, acc = results(figures, folder), results(figures, folder, "growth"), results(figures, folder, "accounting")
     g = g[g.view == "second"].groupby(["method", "repeat", "group"]).growth.sum().unstack("group")
     g["total"] = g.sum(axis=1)
     rows = []
@@ -286,8 +286,10 @@ def channels(figures: Path, folder: str) -> str:
             cells = [f"{s[c].mean():+.2f} +- {(s[c].std(ddof=1) if len(s) > 1 else 0.0):.2f}"
                      for c in [*GROUPS, "total"]]
         both = pm(res, "both_views", method=m, split="test_single") if m != "ensemble" else "-"
-        rows.append([m, pm(res, method=m, split="test_single"), both, *cells])
-    return md(["students", "single-view acc", "both views", *(f"growth: {c}" for c in GROUPS), "total"], rows)
+        actual = acc[acc.method == m].actual.mean() if m in set(acc.method) else float("nan")
+        rows.append([m, pm(res, method=m, split="test_single"), both, *cells, fmt(actual, "+.2f")])
+    return md(["students", "single-view acc", "both views", *(f"growth: {c}" for c in GROUPS), "total",
+               "Phi's actual change"], rows)
 
 
 MECHANISM_FOLDERS = ("kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update",
