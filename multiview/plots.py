@@ -493,8 +493,9 @@ def growth_by_group(growth_df: pd.DataFrame, methods: list[str], path: Path | No
 
 
 def channel_shares(table: pd.DataFrame, path: Path | None, groups=tuple(GROUP_COLORS)):
-    """Per method: single-view accuracy (bars, mean +- std) and each group's share of the second
-    view's growth (stacked, signed). table: mechanism.channel_table."""
+    """Per method: single-view accuracy (bars, mean +- std) and how much each sample group grew the
+    second view's Phi (stacked, signed, symmetric-log axis: some variants balance large opposite
+    flows). table: mechanism.channel_table."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.8))
     pos = np.arange(len(table))
     names = [m.replace("_", " ") for m in table.method]
@@ -503,15 +504,16 @@ def channel_shares(table: pd.DataFrame, path: Path | None, groups=tuple(GROUP_CO
     a1.set_ylabel("single-view test accuracy")
     a1.set_ylim(0, 1.02)
     a1.grid(alpha=0.3, axis="y")
-    up, down = np.zeros(len(table)), np.zeros(len(table))
-    for grp in groups:
-        v = table[f"share_{grp}"].fillna(0).to_numpy()
-        base = np.where(v >= 0, up, down)
-        a2.bar(pos, v, bottom=base, color=GROUP_COLORS[grp], label=grp.replace("_", " "))
-        up, down = up + np.clip(v, 0, None), down + np.clip(v, None, 0)
+    width = 0.8 / len(groups)
+    for i, grp in enumerate(groups):
+        v = (table[f"share_{grp}"] * table.total_growth).fillna(0).to_numpy()
+        a2.bar(pos - 0.4 + (i + 0.5) * width, v, width, color=GROUP_COLORS[grp], label=grp.replace("_", " "))
+    a2.plot(pos, table.total_growth, "k_", ms=12, mew=2, label="total")
+    a2.set_yscale("symlog", linthresh=1)
     a2.set_xticks(pos, names, rotation=35, ha="right", fontsize=7)
-    a2.set_ylabel("share of the second view's growth")
+    a2.set_ylabel("growth of the second view's Phi\n(mean over pairs and repeats)")
     a2.axhline(0, color="0.3", lw=0.5)
-    a2.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, 1.15))
+    a2.grid(alpha=0.3, axis="y")
+    a2.legend(fontsize=7, ncol=6, loc="upper center", bbox_to_anchor=(0.5, 1.15))
     fig.tight_layout()
     return save(fig, path)
