@@ -147,7 +147,17 @@ def paper_phases(teachers, train: Dataset, dcfg: DistillConfig, lams) -> list[Ph
     for lam in lams:
         phases.append(paper_phase(f"paper_kd_lam{lam:g}", STUDENTS, ens, train, dcfg, lam))
         phases.append(paper_phase(f"paper_sd_lam{lam:g}", STUDENTS, own, train, dcfg, lam))
+    phases.append(paper_phase(f"paper_kd_flat_lam{dcfg.paper_lam:g}", STUDENTS, flat_nontarget(ens, train.y), train,
+                              dcfg))
     return phases
+
+
+def flat_nontarget(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Teacher logits with each sample's non-target logits replaced by their mean: the target's
+    margin kept, the dark knowledge (which other class, how much) removed. (S, N, k) -> (S, N, k)."""
+    target = torch.nn.functional.one_hot(y, F.shape[-1]).bool().expand_as(F)
+    rest = F.masked_fill(target, 0.0).sum(-1, keepdim=True) / (F.shape[-1] - 1)
+    return torch.where(target, F, rest)
 
 
 def mechanism_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool, batches) -> dict[str, pd.DataFrame]:

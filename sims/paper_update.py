@@ -3,7 +3,9 @@ with its own, larger rate eta' = lam * eta that only raises a class's logit wher
 truncated tempered probability, softmax(min(tau^2 F, 1) / tau) with tau = 1 / log^2 k, is below the
 teacher's (multiview/channels.py: paper_update_loss). KD from the ensemble (paper_kd) and
 self-distillation from one teacher each (paper_sd) over a sweep of lam, against the label control
-under the same optimiser (lam = 0). Every fit records where each view's growth came from.
+under the same optimiser (lam = 0), and paper KD at distill.paper_lam from the ensemble with its
+non-target logits flattened to their mean (no dark knowledge in the targets). Every fit records
+where each view's growth came from.
 
 Writes results.csv, growth.csv, accounting.csv (the instrument's total against Phi's change),
 channels.csv, config.json, paper_update.{png,pdf} and growth.{png,pdf}.

@@ -95,3 +95,15 @@ def test_paper_update_gradient_is_ce_minus_lam_times_the_one_sided_push():
     want = (torch.softmax(F.detach(), -1) - onehot) / N - lam * push / N
     assert torch.allclose(g, want, atol=1e-12)
     assert (push == 0).any() and (push > 0).any()       # one-sided: some classes are not pushed at all
+
+
+def test_flat_nontarget_keeps_the_target_and_the_mean_of_the_rest():
+    from multiview.mechanism import flat_nontarget
+    teacher, y, _, _ = _setup(6)
+    flat = flat_nontarget(teacher, y)
+    onehot = torch.nn.functional.one_hot(y, k).bool()[None]
+    assert torch.equal(flat[onehot], teacher[onehot])
+    for n in range(N):
+        others = [j for j in range(k) if j != y[n]]
+        want = teacher[0, n, others].mean()
+        assert torch.allclose(flat[0, n, others], want.expand(k - 1), atol=1e-12)
