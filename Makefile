@@ -59,6 +59,8 @@ mechanisms: $(VENV)/.installed
 	  data.dark_weight=0 variants=kd,kd_multi_view_samples,kd_single_view_samples,self_distill,label_control $(ARGS)
 	$(BIN)/python sims/paper_update.py $(ARGS)
 	$(BIN)/python sims/paper_update.py --out figures/paper_update_no_dark data.dark_weight=0 $(ARGS)
+	$(BIN)/python sims/ensemble_vs_ntk.py --out figures/headline_paper_update families=nn datasets=multiview \
+	  methods=single,ensemble,kd,self_distill,label_control,kd_paper,self_distill_paper $(ARGS)
 
 # every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
 # cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.

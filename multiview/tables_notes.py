@@ -255,7 +255,9 @@ def label_refinery(figures: Path) -> str:
 FOLDERS = ("views_per_seed", "ensemble_vs_ntk", "train_average_mean", "train_average_separate", "ensemble_size",
            "self_distillation", "label_refinery", "view_dropout", "dark_knowledge", "kd_regime", "baseline_width",
            "real_digits", "teacher_ensembles", "online_kd", "hints", "capacity_gap", "calibration",
-           "calibration_margin10")
+           "calibration_margin10",
+           "kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update", "paper_update_no_dark",
+           "headline_paper_update")
 
 
 def all_claims(figures: Path) -> str:

@@ -54,6 +54,13 @@ def _mean_at(df: pd.DataFrame, **where) -> float:
     return mean(df, split="test_single", **where)
 
 
+def _growth(figures: Path, folder: str, method: str) -> pd.Series:
+    """The second view's growth (Phi units) from each sample group, mean over repeats (sims/kd_channels.py)."""
+    g = results(figures, folder, "growth")
+    g = g[(g.view == "second") & (g.method == method)]
+    return g.groupby(["repeat", "group"]).growth.sum().groupby("group").mean()
+
+
 def methods(figures: Path) -> str:
     """README's 'what each method showed': one row per method, its numbers from the figures."""
     f = figures
@@ -70,18 +77,41 @@ def methods(figures: Path) -> str:
     widths = [_mean_at(cg, method="kd_direct", width=m) for m in (1, 2, 4, 8)]
     lr = by_generation(results(f, "label_refinery"), "test_single", method="label_refinery")
     cal, cal10 = results(f, "calibration"), results(f, "calibration_margin10")
+    kc = results(f, "kd_channels")
+    kdg, sdg = _growth(f, "kd_channels", "kd"), _growth(f, "kd_channels", "self_distill")
+    rg, rn = _growth(f, "kd_channels_regime", "kd"), _growth(f, "kd_channels_regime_no_dark", "kd")
+    pu, pn = results(f, "paper_update"), results(f, "paper_update_no_dark")
+    pug = _growth(f, "paper_update", "paper_kd_lam100")
     rows = [
         ["single", "`methods.single`", f"each seed learns one view per class: single-view accuracy {s:.3f}"],
         ["ensemble", "`methods.ensemble_logits`", f"covers both views: {e:.3f}; accuracy equals view coverage, which "
          "follows 1 - 2^-n and saturates by ~8 members (`sims/ensemble_size.py`)"],
-        ["KD", "`methods.kd`", f"student learns the view it lost from the ensemble's soft labels: {kd:.3f}"],
+        ["KD", "`methods.kd`", f"student learns the view it lost from the ensemble's soft labels: {kd:.3f}. "
+         "The lost view grows from two signals (`sims/kd_channels.py`): the ensemble's confidence on the view's "
+         f"own single-view samples starts it (+{kdg['own_same']:.2f} in Phi), then its dark knowledge on other "
+         f"classes' samples that carry the view (+{kdg['dark']:.2f}), against a pull down from the class's "
+         f"multi-view samples ({kdg['own_multi']:+.2f}); either signal alone gives about half the pairs both "
+         "views (transfer set of multi-view samples only / single-view samples only: "
+         f"{mean(kc, 'both_views', split='test_single', method='kd_multi_view_samples'):.2f} / "
+         f"{mean(kc, 'both_views', split='test_single', method='kd_single_view_samples'):.2f}; all samples: "
+         f"{mean(kc, 'both_views', split='test_single', method='kd'):.2f})"],
         ["ensemble of KD students", "`kd_ensemble` rows", f"adds a little over one student "
          f"({_nn(f, 'kd_ensemble'):.3f} vs {kd:.3f}): students are closer to each other than singles"],
         ["self-distillation", "`methods.self_distill`", "a student of one teacher wins its own view and learns the "
-         f"teacher's: {_nn(f, 'self_distill') - s:+.3f}"],
+         f"teacher's: {_nn(f, 'self_distill') - s:+.3f}; the view grows mostly from the teacher's dark knowledge "
+         f"on other classes' samples (+{sdg['dark']:.2f} in Phi, vs +{sdg['own_same']:.2f} from its single-view "
+         "samples; `sims/kd_channels.py`)"],
         ["born-again generations", "`methods.born_again`, `sims/self_distillation.py`", f"generation 1 gains "
          f"{gen[1] - gen[0]:+.2f}; later ones only {gen.iloc[-1] - gen[1]:+.2f} more ({gen.iloc[-1]:.3f} at g = "
          f"{gen.index[-1]}): students do not keep all their teacher's views"],
+        ["the paper's distillation update", "`methods.paper_phase` (`methods=kd_paper,self_distill_paper`), "
+         "`sims/paper_update.py`", "one-sided truncated-logit term at eta'/eta = 100 over the singles' step: KD "
+         f"{_mean_at(pu, method='paper_kd_lam100'):.3f}, but {_mean_at(pn, method='paper_kd_lam100'):.3f} without "
+         "off-class features and "
+         f"{_mean_at(pu, method='paper_kd_flat_lam100'):.3f} from a teacher with flattened non-target logits; "
+         f"self-distillation with it {_mean_at(pu, method='paper_sd_lam100'):.3f}. The term never pushes a logit "
+         "down, so every class's own-class correlations run away (second view's Phi "
+         f"+{pug['own_multi']:.0f} from its class's multi-view samples, +{pug['dark']:.0f} from dark knowledge)"],
         ["label control", "`methods.label_control`", "same optimiser and budget, hard labels: no gain "
          f"({_nn(f, 'label_control'):.3f})"],
         ["trained average", "`methods.train_average`", "one lottery for all K sub-networks: no gain "
@@ -92,9 +122,13 @@ def methods(figures: Path) -> str:
          f"{_mean_at(vd, method='kd', value=0.0):.2f})"],
         ["label-smoothed teachers", "`train.label_smoothing`, `sims/dark_knowledge.py`", "KD keeps less: "
          + " -> ".join(f"{x:.3f}" for x in eps) + " at epsilon 0 / 0.1 / 0.2"],
-        ["dark-knowledge ablation", "`sims/dark_knowledge.py`", "KD works as well with no off-class features in "
-         f"multi-view samples ({_mean_at(dk, method='kd', knob='data.dark_weight', value=0.0):.3f}): not the "
-         "theory's channel here"],
+        ["dark-knowledge ablation", "`sims/dark_knowledge.py`, `sims/kd_channels.py`", "KD works as well with no "
+         f"off-class features in multi-view samples ({_mean_at(dk, method='kd', knob='data.dark_weight', value=0.0):.3f})"
+         ", because the other signal takes over: in the regime closer to the paper's data (`make mechanisms`) the "
+         f"lost view grows from dark knowledge with it (+{rg['dark']:.2f} in Phi, single-view samples "
+         f"{rg['own_same']:+.2f}) and from the single-view samples without it ({rn['own_same']:+.2f}); "
+         f"KD {_mean_at(results(f, 'kd_channels_regime'), method='kd'):.3f} / "
+         f"{_mean_at(results(f, 'kd_channels_regime_no_dark'), method='kd'):.3f}"],
         ["teacher ensembles, four ways", "`literature.ensemble_targets`, `random_teacher_phase`, "
          "`sims/teacher_ensembles.py`", "averaged logits, averaged probabilities and relabelling (T = 1) all "
          "transfer views and improve with the number of teachers ("
@@ -124,7 +158,9 @@ def methods(figures: Path) -> str:
 FOLDERS = ("views_per_seed", "ensemble_vs_ntk", "train_average_mean", "train_average_separate", "ensemble_size",
            "self_distillation", "view_dropout", "dark_knowledge", "kd_regime", "baseline_width", "real_digits",
            "sweep_mu", "teacher_ensembles", "online_kd", "hints", "capacity_gap", "calibration",
-           "calibration_margin10", "label_refinery")
+           "calibration_margin10", "label_refinery",
+           "kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update", "paper_update_no_dark",
+           "headline_paper_update")
 
 
 def claims(figures: Path) -> str:
