@@ -91,7 +91,7 @@ def shares(growth_df: pd.DataFrame, view: str = "second") -> pd.DataFrame:
     total. Shares are signed: a group that pulls the view down has a negative share."""
     g = growth_df[growth_df.view == view].groupby(["repeat", "method", "group"], sort=False).growth.sum()
     t = g.unstack("group")[list(growth.GROUPS)]
-    total = t.sum(1)
+    total = t.sum(axis=1)
     out = t.div(total.where(total != 0), axis=0)
     out["total_growth"] = total
     return out.reset_index()

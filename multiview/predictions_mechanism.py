@@ -27,7 +27,7 @@ def _share(t: Tables, method: str, group: str) -> float:
     if g.empty:
         raise NotTested(f"no growth records for {method}")
     per = g.groupby(["repeat", "group"]).growth.sum().unstack()
-    return float((per[group] / per.sum(1)).mean())
+    return float((per[group] / per.sum(axis=1)).mean())
 
 
 def _part_keeps(t: Tables, part: str, full: str = "kd", control: str = "label_control") -> float:
