@@ -11,6 +11,20 @@ Noise models (`noise`):
               orthogonal to the features and to every other patch's noise. X then holds only the 2k
               feature coordinates; the model keeps one weight per training (sample, patch) noise
               direction (`noise_rows`), and fresh test noise meets only the untouched init.
+
+Patch layouts of the off-class features (`dark_layout`):
+  own     Def. 3.1: every present feature occupies its own patches (each view of the class C_p, an
+          off-class feature dark_patches), all disjoint; an off-class feature that finds no free
+          patch is left out. A patch carries at most one feature.
+  shared  each present off-class feature is added to dark_patches distinct patches drawn uniformly
+          among all P (independently per feature), on top of what they carry: the sample's own view
+          patches, other off-class features' patches or noise-only ones. Off-class features take no
+          patch slots, so every present one is kept. This breaks Def. 3.1 twice: features no longer
+          have patches of their own, and the map patch -> feature is no longer a function. The
+          variant exists because it opens a distillation channel outside Def. 3.1: a filter that
+          has learned a view is in its linear regime on that view's patches and takes full-strength
+          gradient on any off-class feature sharing them, whereas on an off-class feature's own
+          weak patches (own layout) it sits in the z^q regime and the gradient is tiny.
 """
 from __future__ import annotations
 
@@ -33,6 +47,8 @@ class DataConfig:
     P: int = knob(12, Int(1, 10_000), "patches per sample")
     patches_per_feature: int = knob(2, Int(1, 1000), "C_p: patches each view of the sample's class occupies")
     dark_patches: int = knob(2, Int(1, 1000), "patches each off-class feature occupies (its total weight concentrated there)")
+    dark_layout: str = knob("own", Choice(("own", "shared")), "off-class features on patches of their own (own, "
+                            "Def. 3.1) or added to random patches, possibly a view's (shared; see the module doc)")
     mu: float = knob(0.1, Real(0, 1), "fraction of single-view samples")
     view_weight_min: float = knob(0.5, Real(0, 100), "per-patch weight of a class view: low end")
     view_weight_max: float = knob(1.0, Real(0, 100), "per-patch weight of a class view: high end")
@@ -55,6 +71,9 @@ class DataConfig:
         if self.kind != "gaussian" and self.P < 2 * self.patches_per_feature:
             raise ConfigError(f"P={self.P!r} is not allowed: must be >= 2 * patches_per_feature = "
                               f"{2 * self.patches_per_feature} (both views of a class need their own patches)")
+        if self.kind != "gaussian" and self.dark_layout == "shared" and self.dark_patches > self.P:
+            raise ConfigError(f"dark_patches={self.dark_patches!r} is not allowed: must be <= P={self.P!r} "
+                              "(the shared layout puts an off-class feature on distinct patches)")
         if self.kind != "gaussian" and self.noise != "limit" and self.d < 2 * self.k + (self.noise == "orthogonal"):
             raise ConfigError(f"d={self.d!r} is not allowed: must be > 2 * k = {2 * self.k} to hold the features"
                               f"{' and noise off their span' if self.noise == 'orthogonal' else ''}")
@@ -77,7 +96,9 @@ class Dataset:
     single_view: (N,) bool; view: (N,) long, the strong view of a single-view sample, -1 otherwise.
     feature_weight: (N, F) total weight sum_p z_p of each feature in the sample (0 if absent); the
         off-class entries are the dark knowledge.
-    patch_feature: (N, P) long, the feature a patch carries, -1 for noise-only patches.
+    patch_feature: (N, P) long, the feature a patch carries, -1 for noise-only patches. In the shared
+        layout a patch may carry several: it holds the sample's own view if the patch carries one,
+        else the off-class feature with the largest weight there (-1 if none).
     noise_rows: (N,) rows of the model's noise table (limit, training split), or None: fresh noise.
     noise_norm: s, the norm of each patch's implicit noise in the limit.
     """
@@ -106,17 +127,19 @@ class Dataset:
 
 
 def drop_views(ds: Dataset, p: float, gen: torch.Generator) -> Dataset:
-    """Augmentation: each multi-view sample, with probability p, loses the feature part of the patches
-    of one of its two views (chosen at random); noise and off-class features stay. The model then
+    """Augmentation: each multi-view sample, with probability p, loses one of its two views (chosen at
+    random): that view's coordinate on its patches is zeroed; noise and whatever else the patches
+    carry (feature noise, off-class features sharing them in the shared layout) stay. The model then
     meets 'single-view' versions of its training data, as random crops would show it."""
     n, F = len(ds), ds.feature_weight.shape[1]
     if F == 0:
         return ds
     hit = (torch.rand(n, generator=gen) < p).to(ds.X.device) & ~ds.single_view
     view = torch.randint(2, (n,), generator=gen).to(ds.X.device)
-    drop = hit[:, None] & (ds.patch_feature == (2 * ds.y + view)[:, None])          # (n, P)
+    dropped = 2 * ds.y + view                                                       # (n,) feature
+    drop = hit[:, None] & (ds.patch_feature == dropped[:, None])                   # (n, P)
     X = ds.X.clone()
-    X[..., :F] *= ~drop[..., None]
+    X[..., :F] *= ~(drop[..., None] & (torch.arange(F, device=X.device) == dropped[:, None, None]))
     return Dataset(X, ds.y, ds.single_view, ds.view, ds.feature_weight, ds.patch_feature, ds.noise_rows,
                    ds.noise_norm)
 
@@ -136,7 +159,8 @@ def generate(cfg: DataConfig, seed: int) -> tuple[Dataset, Dataset]:
 
 
 def _features(cfg: DataConfig, n: int, gen: torch.Generator) -> Dataset:
-    """Feature part of each patch, following Def. 3.1 step by step (vectorised over samples)."""
+    """Feature part of each patch, following Def. 3.1 step by step (vectorised over samples); the
+    shared layout departs from it only in where the off-class features go (`_share`)."""
     k, F, P, cp = cfg.k, 2 * cfg.k, cfg.P, cfg.patches_per_feature
     rand = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
     y = torch.randint(k, (n,), generator=gen)
@@ -163,15 +187,17 @@ def _features(cfg: DataConfig, n: int, gen: torch.Generator) -> Dataset:
         present[torch.arange(n), 2 * y + l] = view_present[:, l]
 
     # Patches: own views first (C_p each), then off-class features in random order (dark_patches
-    # each) while patches remain; every present feature gets its own patches.
-    key = torch.where(present, rand(n, F), torch.inf)
+    # each) while patches remain; every present feature gets its own patches. In the shared layout
+    # only the own views take slots; the off-class features are added afterwards (_share).
+    slots = present if cfg.dark_layout == "own" else present & own     # features that take patches
+    key = torch.where(slots, rand(n, F), torch.inf)
     key[own & present] = -1.0                                             # absent weak view sorts last
     order = key.argsort(dim=1)                                             # (n, F) features by slot
-    need = torch.where(own, cp, cfg.dark_patches) * present            # patches each feature needs
+    need = torch.where(own, cp, cfg.dark_patches) * slots              # patches each feature needs
     cum = torch.gather(need, 1, order).cumsum(1)                           # patches used up to slot i
-    kept_sorted = torch.gather(present, 1, order) & (cum <= P)
+    kept_sorted = torch.gather(slots, 1, order) & (cum <= P)
     kept = torch.zeros_like(present).scatter_(1, order, kept_sorted)       # features that found room
-    weight = torch.where(kept, weight, 0.0)
+    weight = torch.where(kept | (present & ~slots), weight, 0.0)            # shared: all kept
     ends = torch.where(kept_sorted, cum, P + 1)                            # first patch after slot i
     slot = torch.searchsorted(ends, torch.arange(P).expand(n, P).contiguous(), right=True)
     slot_feature = torch.where(slot < F, torch.gather(order, 1, slot.clamp(max=F - 1)), -1)
@@ -193,10 +219,29 @@ def _features(cfg: DataConfig, n: int, gen: torch.Generator) -> Dataset:
     z = torch.where(is_weak, cfg.rho / cp, z)
     z = torch.where(has, z, 0.0)
     X.scatter_(2, f[:, :, None], z[:, :, None])
+    total = torch.zeros(n, F).scatter_add_(1, f, z)
+    if cfg.dark_layout == "shared":
+        total += _share(X, patch_feature, torch.where(dark, weight, 0.0), cfg.dark_patches, gen)
     if cfg.feature_noise > 0:
         X += cfg.feature_noise * rand(n, P, F)
-    total = torch.zeros(n, F).scatter_add_(1, f, z)
     return Dataset(X, y, single, strong, total, patch_feature)
+
+
+def _share(X: torch.Tensor, patch_feature: torch.Tensor, weight: torch.Tensor, dark_patches: int,
+           gen: torch.Generator) -> torch.Tensor:
+    """The shared layout, in place: each off-class feature's total weight (weight: (n, F), 0 where
+    absent) split evenly over dark_patches distinct patches drawn uniformly among all P and added to
+    X (n, P, F); noise-only patches that receive one take the heaviest as their patch_feature (n, P).
+    Returns the weight placed per feature (n, F)."""
+    n, P, F = X.shape
+    where = torch.rand(n, F, P, generator=gen).argsort(dim=2)[..., :dark_patches]  # (n, F, dark_patches)
+    share = (weight / dark_patches)[..., None].expand(n, F, dark_patches)
+    added = torch.zeros(n, F, P).scatter_(2, where, share).transpose(1, 2)  # (n, P, F)
+    X += added
+    heaviest = added.max(dim=2)
+    free = (patch_feature < 0) & (heaviest.values > 0)
+    patch_feature[free] = heaviest.indices[free]
+    return added.sum(1)
 
 
 def _add_noise(cfg: DataConfig, ds: Dataset, gen: torch.Generator) -> None:

@@ -73,22 +73,38 @@ def single_view_accuracy_by_view(F: torch.Tensor, data: Dataset, k: int) -> torc
 
 
 def dark_logits(F_teacher: torch.Tensor, F_student: torch.Tensor, data: Dataset,
-                learn: torch.Tensor) -> tuple[float, float]:
+                known: torch.Tensor) -> tuple[float, float]:
     """Mean logit of class j, teacher vs student, on samples of other classes that carry view l of
-    class j (and not its other view), over the student's unlearned (j, l). This is where the
-    ensemble's dark knowledge asks the student for view l.
+    class j (and not its other view), over the (j, l) the teacher knows. This is where the teacher's
+    dark knowledge asks the student for view l: a student that holds the view matches the teacher
+    there, one that does not stays near 0.
 
-    F_teacher: (N, k); F_student: (S, N, k); learn: (S, k, 2) the students' learned views."""
+    F_teacher: (N, k); F_student: (S, N, k); known: (k, 2) bool, the views the teacher has learned
+    (an ensemble knows (j, l) when at least one member learned it). Each (j, l) weighs the same; the
+    student's value is the mean over its S models. nan where no known view occurs that way."""
     t_vals, s_vals = [], []
     fw = data.feature_weight
-    for i in range(F_student.shape[0]):
-        for j, l in (~learn[i]).nonzero().tolist():
-            mask = (data.y != j) & (fw[:, 2 * j + l] > 0) & (fw[:, 2 * j + 1 - l] == 0)
-            if mask.any():
-                t_vals.append(F_teacher[mask, j].mean().item())
-                s_vals.append(F_student[i, mask, j].mean().item())
+    for j, l in known.nonzero().tolist():
+        mask = (data.y != j) & (fw[:, 2 * j + l] > 0) & (fw[:, 2 * j + 1 - l] == 0)
+        if mask.any():
+            t_vals.append(F_teacher[mask, j].mean().item())
+            s_vals.append(F_student[:, mask, j].mean().item())
     mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
     return mean(t_vals), mean(s_vals)
+
+
+def same_filter(weights: torch.Tensor, learn: torch.Tensor) -> float:
+    """Fraction of the (model, class) pairs with both views learned whose best filter for view 0 is
+    also the best for view 1 (argmax_r <w_{j,r}, v_{j,0}> == argmax_r <w_{j,r}, v_{j,1}>): one filter
+    holding both views, as a filter pulled along an off-class feature on its own view's patches would.
+
+    weights: (K, k, m, F) <w_{j,r}, v_f> (model.feature_weights); learn: (K, k, 2). nan if no pair has both."""
+    K, k, m, _ = weights.shape
+    own = weights.reshape(K, k, m, k, 2)[:, torch.arange(k), :, torch.arange(k)]   # (k, K, m, 2)
+    best = own.argmax(dim=2)                                                       # (k, K, 2)
+    same = (best[..., 0] == best[..., 1]).T.cpu()                                  # (K, k)
+    both = learn.all(-1).cpu()
+    return same[both].float().mean().item() if both.any() else float("nan")
 
 
 def member_orderings(K: int, n: int, seed: int) -> torch.Tensor:

@@ -263,6 +263,38 @@ KD_REGIME = (
 )
 
 
+# patch layouts (sims/patch_layout.py): the shared-patch channel outside Def. 3.1 --------------------
+PER_CLASS = "per-class step"  # the distillation optimiser the layouts are compared under (the singles')
+OVER_CONTROL = 0.15     # KD above its label control by this much: the teacher, not the optimiser, taught views
+BARELY = 0.10           # "not by much": KD within this of its label control
+ONE_FILTER = 0.5        # most of a student's both-view pairs hold both views in one filter
+
+
+def _layout(t: Tables, method: str, layout: str, off_class: str = "with", col: str = "accuracy") -> float:
+    return mean(t["results"], col, method=method, split="test_single", optimiser=PER_CLASS, layout=layout,
+                off_class=off_class)
+
+
+def _over_control(layout: str, off_class: str = "with") -> Callable[[Tables], float]:
+    return lambda t: _layout(t, "kd", layout, off_class) - _layout(t, "label_control", layout, off_class)
+
+
+PATCH_LAYOUT = (
+    Claim("shared: kd beats the label control", "off-class features on shared patches carry the views under the "
+          "per-class step: KD minus its label control", _over_control("shared"), at_least(OVER_CONTROL)),
+    Claim("shared: kd keeps the gain", "under the per-class step in the shared layout (fraction kept)",
+          lambda t: kept(*(_layout(t, m, "shared") for m in ("single", "ensemble", "kd"))), at_least(KD_KEEPS)),
+    Claim("own: kd barely beats the label control", "with every feature on its own patches (Def. 3.1) the "
+          "per-class step transfers little: KD minus its label control", _over_control("own"), at_most(BARELY)),
+    Claim("shared: no off-class weight, no channel", "the shared layout's gain needs off-class weight in multi-view "
+          "samples: KD minus its label control at dark weight 0", _over_control("shared", "without"),
+          at_most(BARELY)),
+    Claim("shared: one filter holds both views", "a filter that learned one view takes the other from off-class "
+          "features on its patches: fraction of KD's both-view pairs held by one filter",
+          lambda t: _layout(t, "kd", "shared", col="same_filter"), at_least(ONE_FILTER)),
+)
+
+
 # baselines against their width, real digits ----------------------------------------------------------
 def _per_width(t: Tables) -> pd.DataFrame:
     res = t["results"][t["results"].split == "test"]
@@ -298,5 +330,6 @@ REAL_DIGITS = (
 CLAIMS: dict[str, tuple[Claim, ...]] = {  # the literature sims' claims: predictions_literature.CLAIMS
     "views_per_seed": LOTTERY, "ensemble_vs_ntk": HEADLINE, "sweep": HEADLINE, "ensemble_size": ENSEMBLE_SIZE,
     "self_distillation": SELF_DISTILLATION, "label_refinery": LABEL_REFINERY, "dark_knowledge": DARK_KNOWLEDGE,
-    "view_dropout": VIEW_DROPOUT, "kd_regime": KD_REGIME, "baseline_width": BASELINE_WIDTH, "real_digits": REAL_DIGITS,
+    "view_dropout": VIEW_DROPOUT, "kd_regime": KD_REGIME, "patch_layout": PATCH_LAYOUT,
+    "baseline_width": BASELINE_WIDTH, "real_digits": REAL_DIGITS,
 }

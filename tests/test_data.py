@@ -1,3 +1,4 @@
+import pytest
 import torch
 from hypothesis import example, given, settings, strategies as st
 
@@ -132,3 +133,61 @@ def test_generator_invariants_hold_for_random_valid_configs(k, P, cp, mu, dark_p
     assert torch.all((counts == 0) | (counts == cp) | (counts == dp))
     assert torch.all((train.patch_feature >= 0).sum(1) <= P)
     assert torch.allclose(train.X.sum(1), train.feature_weight, atol=1e-5)
+
+
+def _off_class(ds):
+    """(N, F) bool: the features of other classes than each sample's."""
+    n = torch.arange(len(ds))
+    off = torch.ones_like(ds.feature_weight, dtype=torch.bool)
+    off[n, 2 * ds.y] = off[n, 2 * ds.y + 1] = False
+    return off
+
+
+def test_shared_layout_keeps_every_off_class_feature_with_its_full_weight():
+    # the draws of labels and off-class features come before any patch is placed, so the own layout
+    # with room for every feature (P = 2 C_p + 2 (2k - 2)) holds exactly the features shared keeps
+    shared, _ = generate(small(noise="limit", dark_layout="shared"), 3)
+    roomy, _ = generate(small(noise="limit", P=16), 3)
+    cramped, _ = generate(small(noise="limit"), 3)
+    off = _off_class(shared)
+    assert torch.allclose(shared.feature_weight[off], roomy.feature_weight[off], atol=1e-6)
+    assert (cramped.feature_weight[off] > 0).sum() < (shared.feature_weight[off] > 0).sum()
+    assert torch.allclose(shared.X.sum(1), shared.feature_weight, atol=1e-6)
+
+
+def test_shared_layout_puts_each_off_class_feature_on_dark_patches_patches_some_of_them_a_view_s():
+    cfg = small(noise="limit", dark_layout="shared", dark_patches=3, n_train=2000)
+    train, _ = generate(cfg, 4)
+    off = _off_class(train) & (train.feature_weight > 0)                 # (N, F) present off-class
+    coords = train.X.transpose(1, 2)                                     # (N, F, P)
+    on = coords > 0
+    assert torch.all(on.sum(2)[off] == cfg.dark_patches)
+    share = (train.feature_weight / cfg.dark_patches)[..., None].expand_as(coords)
+    assert torch.allclose(coords[off][on[off]], share[off][on[off]], atol=1e-6)     # an even split
+    # on a view's patches: the expected share of off-class weight is 2 C_p / P = 0.4
+    n = torch.arange(len(train))
+    view_patch = (train.X[n, :, 2 * train.y] > 0) | (train.X[n, :, 2 * train.y + 1] > 0)   # (N, P)
+    off_w = (train.X * _off_class(train)[:, None, :]).sum(2)                               # (N, P)
+    frac = (off_w * view_patch).sum() / off_w.sum()
+    assert 0.3 < frac < 0.5
+    # patch_feature: the own view where there is one, else an off-class feature, else -1
+    f = train.patch_feature
+    assert torch.all((f[view_patch] // 2) == train.y[:, None].expand_as(f)[view_patch])
+    assert torch.all((f[~view_patch] >= 0) == (off_w[~view_patch] > 0))
+
+
+def test_own_layout_is_the_default_and_its_patches_are_disjoint():
+    own, _ = generate(small(noise="limit", dark_layout="own"), 5)
+    default, _ = generate(small(noise="limit"), 5)
+    assert torch.equal(own.X, default.X) and torch.equal(own.patch_feature, default.patch_feature)
+    assert torch.all((own.X > 0).sum(2) <= 1)
+
+
+def test_a_bad_dark_layout_is_a_one_line_config_error():
+    from multiview.config import ConfigError, override
+    from multiview.experiment import ExperimentConfig
+    with pytest.raises(ConfigError) as err:
+        override(ExperimentConfig(), ["data.dark_layout=mixed"])
+    assert "\n" not in str(err.value) and "dark_layout='mixed'" in str(err.value) and "own, shared" in str(err.value)
+    with pytest.raises(ConfigError, match="dark_patches=13"):
+        DataConfig(dark_layout="shared", dark_patches=13)
