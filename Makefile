@@ -61,6 +61,7 @@ mechanisms: $(VENV)/.installed
 	$(BIN)/python sims/paper_update.py --out figures/paper_update_no_dark data.dark_weight=0 $(ARGS)
 	$(BIN)/python sims/ensemble_vs_ntk.py --out figures/headline_paper_update families=nn datasets=multiview \
 	  methods=single,ensemble,kd,self_distill,label_control,kd_paper,self_distill_paper $(ARGS)
+	$(BIN)/python sims/patch_layout.py $(ARGS)
 
 # every figure in figures/, each folder with its CSVs and config.json. Finished repeats come from the
 # cache, so a second run only re-plots; `make figures ARGS=--force` retrains everything.

@@ -257,7 +257,7 @@ FOLDERS = ("views_per_seed", "ensemble_vs_ntk", "train_average_mean", "train_ave
            "real_digits", "teacher_ensembles", "online_kd", "hints", "capacity_gap", "calibration",
            "calibration_margin10",
            "kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update", "paper_update_no_dark",
-           "headline_paper_update")
+           "headline_paper_update", "patch_layout")
 
 
 def all_claims(figures: Path) -> str:
@@ -294,6 +294,21 @@ def channels(figures: Path, folder: str) -> str:
                "Phi's actual change"], rows)
 
 
+def patch_layout(figures: Path) -> str:
+    """Sec. 12.4: KD and its label control in both patch layouts, with and without off-class weight,
+    under the singles' per-class step and the default distillation step (single-view test accuracy
+    and both-view rates, mean +- std over repeats; 'one filter' = both-view pairs whose two views
+    share their best filter)."""
+    df = results(figures, "patch_layout")
+    rows = []
+    for (opt, off, lay), v in df.groupby(["optimiser", "off_class", "layout"], sort=False):
+        cell = lambda m, col="accuracy": pm(v, col, method=m, split="test_single")  # noqa: E731
+        rows.append([opt, off, lay, cell("single"), cell("kd"), cell("label_control"), cell("kd", "both_views"),
+                     cell("label_control", "both_views"), cell("kd", "same_filter")])
+    return md(["distillation step", "off-class weight", "layout", "single", "KD", "label control", "both: KD",
+               "both: control", "one filter: KD"], rows)
+
+
 MECHANISM_FOLDERS = ("kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update",
                      "paper_update_no_dark")
 
@@ -306,6 +321,6 @@ def _channels_block(folder: str):
 
 
 BLOCKS = {**{f: _channels_block(f) for f in MECHANISM_FOLDERS}}
-BLOCKS |= {fn.__name__: fn for fn in (all_claims, lottery, lottery_prediction, headline_families, kd_regime, baseline_width, ensemble_size,
+BLOCKS |= {fn.__name__: fn for fn in (all_claims, lottery, lottery_prediction, patch_layout, headline_families, kd_regime, baseline_width, ensemble_size,
                                      generations, view_dropout, dark_knowledge, real_digits, teacher_ensembles,
                                      online_kd, hints, capacity_gap, calibration, label_refinery)}

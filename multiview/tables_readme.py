@@ -160,7 +160,7 @@ FOLDERS = ("views_per_seed", "ensemble_vs_ntk", "train_average_mean", "train_ave
            "sweep_mu", "teacher_ensembles", "online_kd", "hints", "capacity_gap", "calibration",
            "calibration_margin10", "label_refinery",
            "kd_channels", "kd_channels_regime", "kd_channels_regime_no_dark", "paper_update", "paper_update_no_dark",
-           "headline_paper_update")
+           "headline_paper_update", "patch_layout")
 
 
 def claims(figures: Path) -> str:
