@@ -17,30 +17,20 @@ import torch
 
 from . import channels as ch
 from . import growth
-from .config import Int, knob, validate_fields
-from .data import DataConfig, Dataset
-from .experiment import accuracy_rows, maker, model_rows, repeat_data
+from .data import Dataset
+from .experiment import ExperimentConfig, accuracy_rows, maker, model_rows, repeat_data
 from .measure import LEARNED_PHI
 from .methods import DistillConfig, Phase, ensemble_logits, paper_phase, train_phases
-from .model import ModelConfig
 from .seeding import derive
-from .train import TrainConfig, cross_entropy, fit
+from .train import cross_entropy, fit
 
 STUDENTS = 1  # seed group of every student: all variants start from the same inits (paired)
 
 
 @dataclass(frozen=True)
-class MechanismConfig:
-    """A network-only experiment: data, the networks, their training and distillation."""
-    data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+class MechanismConfig(ExperimentConfig):
+    """A network-only experiment: data, the networks, their training (ExperimentConfig) and distillation."""
     distill: DistillConfig = field(default_factory=DistillConfig)
-    seed: int = knob(0, Int(0, 2**62), "master seed: every random draw follows from it")
-    repeats: int = knob(3, Int(1, 10_000), "R: independent repeats (fresh data and seeds)")
-
-    def __post_init__(self):
-        validate_fields(self)
 
 
 def second_view(phi: torch.Tensor) -> torch.Tensor:
@@ -194,3 +184,18 @@ def channel_table(results: pd.DataFrame, growth_df: pd.DataFrame) -> pd.DataFram
     sh = shares(growth_df).groupby("method", sort=False).mean(numeric_only=True).drop(columns="repeat")
     sh.columns = [f"share_{c}" if c in growth.GROUPS else c for c in sh.columns]
     return acc.join(sh).loc[list(dict.fromkeys(results.method))].reset_index()
+
+
+def write_tables(tables: dict, out, figure: str, shown: list[str]) -> pd.DataFrame:
+    """A mechanism sim's outputs: results, growth, accounting and channels CSVs, the channel figure
+    (`figure`) and the growth figure of the methods `shown`. Returns the channel table."""
+    from . import plots
+    from .io import write_csv
+
+    for name in ("results", "growth", "accounting"):
+        write_csv(tables[name], out / f"{name}.csv")
+    table = channel_table(tables["results"], tables["growth"])
+    write_csv(table, out / "channels.csv")
+    plots.channel_shares(table, out / figure)
+    plots.growth_by_group(tables["growth"], [m for m in shown if m in set(table.method)], out / "growth")
+    return table

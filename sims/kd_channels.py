@@ -13,15 +13,14 @@ channels.csv, config.json, channels.{png,pdf} and growth.{png,pdf}.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from multiview import claims, cli, plots
-from multiview.experiment import run_repeats
-from multiview.io import provenance, write_csv, write_json
-from dataclasses import dataclass
-
+from multiview import claims, cli
 from multiview.config import ListOf, knob
-from multiview.mechanism import CHANNELS, MechanismConfig, channel_phases, channel_table, mechanism_repeat
+from multiview.experiment import run_repeats
+from multiview.io import provenance, write_json
+from multiview.mechanism import CHANNELS, MechanismConfig, channel_phases, mechanism_repeat, write_tables
 from multiview.seeding import derive
 
 
@@ -40,14 +39,7 @@ def one_repeat(cfg: ChannelsConfig, r: int, device: str, quiet: bool):
 def run(cfg: ChannelsConfig, out: Path, device: str, quiet: bool, store=None) -> None:
     start = time.time()
     tables = run_repeats("kd_channels", one_repeat, cfg, device, quiet, store)
-    write_csv(tables["results"], out / "results.csv")
-    write_csv(tables["growth"], out / "growth.csv")
-    write_csv(tables["accounting"], out / "accounting.csv")
-    table = channel_table(tables["results"], tables["growth"])
-    write_csv(table, out / "channels.csv")
-    plots.channel_shares(table, out / "channels")
-    shown = [m for m in ("single", "kd", "self_distill", "label_control") if m in set(table.method)]
-    plots.growth_by_group(tables["growth"], shown, out / "growth")
+    table = write_tables(tables, out, "channels", ["single", "kd", "self_distill", "label_control"])
     write_json(provenance(cfg, device, time.time() - start, store=store, sim="kd_channels"), out / "config.json")
     print(table.round(3).to_string())
     claims.report(out)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from multiview import claims, cli, plots
+from multiview import claims, cli
 from multiview.experiment import run_repeats
-from multiview.io import provenance, write_csv, write_json
-from multiview.mechanism import MechanismConfig, channel_table, mechanism_repeat, paper_phases
+from multiview.io import provenance, write_json
+from multiview.mechanism import MechanismConfig, mechanism_repeat, write_tables, paper_phases
 from multiview.methods import paper_distill
 
 LAMS = (10, 100, 1000)  # eta' / eta
@@ -32,14 +32,7 @@ def one_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool):
 def run(cfg: MechanismConfig, out: Path, device: str, quiet: bool, store=None) -> None:
     start = time.time()
     tables = run_repeats("paper_update", one_repeat, cfg, device, quiet, store)
-    write_csv(tables["results"], out / "results.csv")
-    write_csv(tables["growth"], out / "growth.csv")
-    write_csv(tables["accounting"], out / "accounting.csv")
-    table = channel_table(tables["results"], tables["growth"])
-    write_csv(table, out / "channels.csv")
-    plots.channel_shares(table, out / "paper_update")
-    shown = ["paper_label_control"] + [f"paper_{w}_lam{lam:g}" for w in ("kd", "sd") for lam in LAMS[-2:]]
-    plots.growth_by_group(tables["growth"], shown, out / "growth")
+    table = write_tables(tables, out, "paper_update", ["paper_label_control"] + [f"paper_{w}_lam{lam:g}" for w in ("kd", "sd") for lam in LAMS[-2:]])
     write_json(provenance(cfg, device, time.time() - start, store=store, sim="paper_update", lams=LAMS),
                out / "config.json")
     print(table.round(3).to_string())
