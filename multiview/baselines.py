@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .activation import srelu, srelu_grad
 from .config import Int, Real, knob, validate_fields
 from .data import Dataset
-from .model import ModelConfig, Params, init, noise_coordinates, preactivations, srelu
+from .model import ModelConfig, Params, init, noise_coordinates, preactivations
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,6 @@ class RFConfig:
 
     def __post_init__(self):
         validate_fields(self)
-
-
-def _srelu_grad(z: torch.Tensor, q: int, varrho: float) -> torch.Tensor:
-    return (z.clamp(0.0, varrho) / varrho).pow(q - 1)
 
 
 class _LastData:
@@ -80,7 +77,7 @@ class Linearised:
         def compute():
             cfg = self.init.cfg
             z0 = preactivations(self.init, data)
-            grad0 = _srelu_grad(z0, cfg.q, cfg.varrho)
+            grad0 = srelu_grad(z0, cfg.q, cfg.varrho)
             feats = torch.einsum("bnkpm,npd->bnkmd", grad0, data.X)
             grad0 = grad0.transpose(2, 3).contiguous()
             const = -self._linear(grad0, feats, self.init, data)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .activation import srelu
 from .config import Choice, ConfigError, Int, Real, knob, validate_fields
 from .seeding import generator
 
@@ -260,8 +261,6 @@ def _add_noise(cfg: DataConfig, ds: Dataset, gen: torch.Generator) -> None:
 
 def _gaussian(cfg: DataConfig, gen: torch.Generator) -> tuple[Dataset, Dataset]:
     """Control: Gaussian patches, labels from a random network of the learner's form."""
-    from .model import srelu  # the teacher is the learner's architecture
-
     k, P, d = cfg.k, cfg.P, cfg.d
     teacher = torch.randn(k, cfg.teacher_width, d, generator=gen)
 

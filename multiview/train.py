@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 
 from .config import Choice, Int, Real, knob, validate_fields
 from .data import Dataset, drop_views
-from .model import clear_spare_grads, release_grads
+from ._kernel import clear_spare_grads, release_grads
+from .predictor import HasViews
 
 
 class TrainingDiverged(RuntimeError):
@@ -203,7 +204,7 @@ def fit(model, train: Dataset, cfg: TrainConfig, loss_fn: LossFn | None = None, 
     hist = History()
     gen = torch.Generator().manual_seed(seed)
 
-    track_views = hasattr(model, "phi") and train.feature_weight.shape[1] > 0  # data with views
+    track_views = isinstance(model, HasViews) and train.feature_weight.shape[1] > 0  # data with views
 
     def predict(data):
         F = model.logits(data)

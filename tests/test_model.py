@@ -1,8 +1,11 @@
+import dataclasses
+
 import pytest
 import torch
 
+import multiview._kernel as kernel
 from multiview.data import DataConfig, generate
-from multiview.model import ModelConfig, Params, init, logits, phi, preactivations, srelu
+from multiview.model import ModelConfig, Params, init, logits, phi, preactivations, reference_logits, srelu
 from multiview.train import TrainConfig, cross_entropy, fit
 
 
@@ -95,7 +98,6 @@ def test_phi_reads_each_class_filters_on_its_own_views():
 def test_blocked_logits_match_autograd_through_srelu(noise, q, monkeypatch):
     """The blocked forward/backward equals plain autograd through sReLU, for blocks of every size, with
     the gates recomputed in the backward or kept from the forward, for even and odd powers q."""
-    import multiview.model as mm
     train, test = _data(noise)
     p = init(ModelConfig(m=3, q=q, init_std=0.05), 2, 3, train, seed=1)
     W = p.W.double().requires_grad_(True)
@@ -106,8 +108,8 @@ def test_blocked_logits_match_autograd_through_srelu(noise, q, monkeypatch):
     w = torch.randn_like(ref)
     g_ref = torch.autograd.grad((ref * w).sum(), params.tensors())
     for chunk, recompute in ((1, 0), (100, 1 << 30), (1 << 19, 0), (1 << 19, 1 << 30)):  # block sizes; gates kept or recomputed
-        monkeypatch.setattr(mm, "CHUNK_ELEMENTS", chunk)
-        monkeypatch.setattr(mm, "RECOMPUTE_MAX_D", recompute)
+        monkeypatch.setattr(kernel, "CHUNK_ELEMENTS", chunk)
+        monkeypatch.setattr(kernel, "RECOMPUTE_MAX_D", recompute)
         got = logits(params, train)
         assert torch.allclose(got, ref)
         for a, b in zip(torch.autograd.grad((got * w).sum(), params.tensors()), g_ref):
@@ -116,7 +118,7 @@ def test_blocked_logits_match_autograd_through_srelu(noise, q, monkeypatch):
     inputs = [(torch.randn(1, 3, 1, Xs.shape[-1], dtype=torch.float64) * 0.05).requires_grad_(True)]
     if C is not None:
         inputs.append((torch.randn(1, 4, Xs.shape[1], 3, 1, dtype=torch.float64) * 0.05).requires_grad_(True))
-    assert torch.autograd.gradcheck(lambda W_, C_=None: mm._NetworkLogits.apply(Xs, W_, C_, 0.7, 3, 0.1), inputs)
+    assert torch.autograd.gradcheck(lambda W_, C_=None: kernel.network_logits(Xs, W_, C_, 0.7, 3, 0.1), inputs)
 
 
 def test_mini_batch_training_reaches_the_same_fit_as_full_batch():
@@ -128,3 +130,72 @@ def test_mini_batch_training_reaches_the_same_fit_as_full_batch():
         assert (logits(model, train).argmax(-1) == train.y).all()
         assert (hist.stopped_at < hist.stopped_at.new_tensor([400, 1500])[0 if model is full else 1]).all()
     assert not torch.allclose(mini.W, full.W)  # a different path: the batches are random
+
+
+# The two kernel layouts: the limit (C present, D = 2k, pre-activations recomputed in the backward)
+# and finite d (C None, D > RECOMPUTE_MAX_D: the forward keeps the gates for the backward).
+LAYOUTS = {"limit": dict(noise="limit"), "finite_d": dict(noise="isotropic", d=kernel.RECOMPUTE_MAX_D + 44)}
+
+
+def _net64(layout, n_train=60, K=2, m=3):
+    """A float64 network with weights large enough to reach every sReLU piece, and its training data."""
+    train, _ = generate(DataConfig(k=3, P=6, n_train=n_train, n_test=10, **LAYOUTS[layout]), 0)
+    train.X = train.X.double()
+    train.noise_norm = 0.7 if train.noise_rows is not None else train.noise_norm  # s != 1: C's factor shows
+    p = init(ModelConfig(m=m, init_std=0.05), K, 3, train, seed=1)
+    W = p.W.double().requires_grad_(True)
+    C = None if p.C is None else p.C.double().requires_grad_(True)
+    return Params(W, C, p.cfg, p.seed), train
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_kernel_logits_and_gradients_equal_the_reference_forward(layout):
+    params, train = _net64(layout)
+    assert (params.C is None) == (train.X.shape[-1] > kernel.RECOMPUTE_MAX_D)
+    ref = reference_logits(params, train)
+    got = logits(params, train)
+    assert torch.allclose(got, ref, rtol=1e-10, atol=1e-12)
+    w = torch.randn_like(ref)
+    tensors = params.tensors()
+    for a, b in zip(torch.autograd.grad((got * w).sum(), tensors), torch.autograd.grad((ref * w).sum(), tensors)):
+        assert b.abs().max() > 0 and torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+    frozen = Params(*(None if t is None else t.detach() for t in (params.W, params.C)), params.cfg, params.seed)
+    assert torch.allclose(logits(frozen, train), ref, rtol=1e-10, atol=1e-12)  # no gradient: no gates kept
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_jacrev_of_the_logits_equals_the_autograd_jacobian(layout):
+    """torch.func.jacrev runs the kernel's backward under vmap (its unblocked path): the Jacobian in
+    W (and C) equals autograd's Jacobian of the plain reference forward."""
+    params, train = _net64(layout, n_train=5)
+    cfg, seed, primals = params.cfg, params.seed, tuple(t.detach() for t in params.tensors())
+
+    def net(f):
+        return lambda W, C=None: f(Params(W, C, cfg, seed), train)
+    argnums = tuple(range(len(primals)))
+    got = torch.func.jacrev(net(logits), argnums=argnums)(*primals)
+    want = torch.autograd.functional.jacobian(net(reference_logits), primals)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape and b.abs().max() > 0
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+    (g,) = torch.autograd.grad(logits(params, train)[1, 2, 0], params.W)  # one row, by ordinary autograd
+    assert torch.allclose(got[0][1, 2, 0], g, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_vmap_of_the_logits_over_inputs_is_the_kernel_on_each_input(layout):
+    """vmap over a batch of inputs gives exactly (bitwise) the logits of each input alone, and its
+    gradient in W the sum of theirs."""
+    params, train = _net64(layout, n_train=8)
+    test = dataclasses.replace(train, noise_rows=None)  # fresh noise: any X has logits
+    Xs = torch.stack([test.X, test.X.flip(0), 2 * test.X])
+
+    def F(X):
+        return logits(params, dataclasses.replace(test, X=X))
+    got = torch.func.vmap(F, randomness="same")(Xs)
+    alone = torch.stack([F(X) for X in Xs])
+    assert torch.equal(got, alone)
+    w = torch.randn_like(got)
+    (a,) = torch.autograd.grad((got * w).sum(), params.W)
+    (b,) = torch.autograd.grad((alone * w).sum(), params.W)
+    assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
