@@ -46,10 +46,9 @@ def unit_key(name: str, config: dict, **tags) -> str:
 class Store:
     """Entries under `root`/<key>.pkl: a sha256 line of the payload, then the pickled tables."""
 
-    def __init__(self, root: Path | None, force: bool = False, jobs: int = 1):
+    def __init__(self, root: Path | None, force: bool = False):
         self.root = None if root is None else Path(root)
         self.force = force
-        self.jobs = jobs  # worker processes that compute the missing units (experiment.run_repeats)
         self.hits = self.misses = 0
 
     def path(self, key: str) -> Path:

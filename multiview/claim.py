@@ -2,7 +2,7 @@
 
 `predictions.CLAIMS` holds the theory's claims per sim; `claims.check` evaluates them on a folder.
 The helpers here are the measurements claims share: repeat means, kept gain, paired z-scores, trends.
-Accuracies are averaged over the models of a repeat, then over repeats (as `report.per_repeat`).
+Accuracies are averaged over the models of a repeat, then over repeats (as `report.over_repeats`).
 """
 from __future__ import annotations
 

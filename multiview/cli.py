@@ -1,9 +1,10 @@
 """The command line shared by every sim:
 
-    python sims/NAME.py [--out DIR] [--device auto|cpu|cuda] [--quiet] [--force] [--no-cache] [KEY=VALUE ...]
+    python sims/NAME.py [--out DIR] [--device auto|cpu|cuda] [--quiet] [--force] [--no-cache] [--jobs N]
+                        [--backend loky|dask] [--scheduler ADDRESS] [KEY=VALUE ...]
 
 Finished repeats are kept in a cache (MULTIVIEW_CACHE, default ~/.cache/multiview) keyed by the
-resolved config and the code, so a rerun with nothing changed only re-plots and a killed run resumes.
+resolved config and the code (runner.py), so a rerun with nothing changed only re-plots and a killed run resumes.
 
 Bad input (unknown key, malformed value, value out of range, unusable device or folder) prints one
 line naming what is wrong and exits with status 2 before anything is written.
@@ -15,11 +16,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from .cache import Store, default_dir
+from .cache import default_dir
 from .config import ConfigError, describe, override
 from .train import TrainingDiverged
 
@@ -52,46 +52,50 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def main(default_cfg, run: Callable, description: str, default_out: str, argv=None, extra=(),
-         jobs: int | None = 1) -> None:
-    """Parse the command line, then call run(cfg, out, device, quiet, store, **extras) -> None.
+def main(sim, argv=None) -> None:
+    """Parse the command line of `sim` (sim.Sim), then run it.
 
-    extra: (flag, argparse kwargs) pairs for a script's own options, passed to run by their dest.
-    jobs: the default of --jobs, the worker processes for the missing units (0: one per core);
-    None: no --jobs option (the script has its own).
-    A ConfigError raised by run (it validates before writing) is reported like any bad input."""
-    parser = OneLineParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
-                     epilog="config keys (KEY=VALUE, dotted):\n" + describe(default_cfg))
+    A ConfigError raised while running (a sim validates before writing) is reported like any bad input."""
+    from .runner import BACKENDS, Runner
+
+    default_out = f"figures/{sim.name}"
+    parser = OneLineParser(description=sim.doc, formatter_class=argparse.RawDescriptionHelpFormatter,
+                           epilog="config keys (KEY=VALUE, dotted):\n" + describe(sim.config))
     parser.add_argument("--out", default=default_out, help=f"output folder (default {default_out})")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--force", action="store_true", help="recompute, ignoring (and replacing) cached repeats")
+    parser.add_argument("--force", action="store_true", help="recompute, ignoring (and replacing) cached units")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    if jobs is not None:
-        parser.add_argument("--jobs", type=int, default=jobs, help="worker processes for the repeats' units, each "
-                            f"with its share of the cores; 0 = one per core (one on a GPU) (default {jobs})")
-    dests = [parser.add_argument(flag, **kwargs).dest for flag, kwargs in extra]
+    parser.add_argument("--jobs", type=int, default=sim.jobs, help="worker processes for the missing units, each "
+                        f"with its share of the cores; 0 = one per core (one on a GPU) (default {sim.jobs})")
+    parser.add_argument("--backend", default="loky", choices=BACKENDS,
+                        help="loky: local worker processes; dask: the Dask cluster at --scheduler")
+    parser.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    dests = [parser.add_argument(flag, **kwargs).dest for flag, kwargs in sim.options]
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_intermixed_args(argv)
+    options = {dest: getattr(args, dest) for dest in dests}
     try:
-        if jobs is not None and args.jobs < 0:
+        if args.jobs < 0:
             raise ConfigError(f"--jobs={args.jobs} is not allowed: must be an integer >= 0 (0 = one per core)")
-        cfg = override(default_cfg, args.overrides)
+        cfg = override(sim.config, args.overrides)
+        sim.check(cfg)
+        if sim.points is not None:
+            sim.points(cfg, **options)  # a malformed grid is refused before anything runs
         device = resolve_device(args.device)
         out = resolve_out(args.out)
+        # 0 = one worker per core on a CPU; one process drives a GPU
+        jobs = args.jobs or (1 if device == "cuda" else cores())
+        runner = Runner(sim.store(out, None if args.no_cache else default_dir(), args.force), jobs, args.backend,
+                        args.scheduler, device, args.quiet)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     start = time.time()
-    # 0 = one worker per core on a CPU; one process drives a GPU
-    n_jobs = 1 if jobs is None else args.jobs or (1 if device == "cuda" else cores())
-    store = Store(None if args.no_cache else default_dir() / Path(run.__code__.co_filename).stem, force=args.force,
-                  jobs=n_jobs)
-    extras = {dest: getattr(args, dest) for dest in dests}
     # softmax tails underflow to denormals, ~100x slower on x86; values below 1e-38 are 0 here
     torch.set_flush_denormal(True)
     try:
-        run(cfg, out, device, args.quiet, store, **extras)
+        sim.run(cfg, out, runner, **options)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
@@ -100,5 +104,6 @@ def main(default_cfg, run: Callable, description: str, default_out: str, argv=No
         sys.exit(1)
     finally:
         torch.set_flush_denormal(False)  # the process's normal floating-point mode again
+    store = runner.store
     cached = f"; {store.hits} of {store.hits + store.misses} units from the cache" if store.hits else ""
     print(f"wall time {time.time() - start:.1f} s{cached}; outputs in {out}")

@@ -7,13 +7,12 @@ input would make every filter see the same "ink" direction first) and multiplied
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
 from .config import Int, Real, fail, knob, validate_fields
 from .data import Dataset
-from .experiment import LearnersConfig
 from .seeding import generator
 
 N_DIGITS = 1797
@@ -35,12 +34,6 @@ class DigitsConfig:
     @property
     def k(self) -> int:
         return 10
-
-
-@dataclass(frozen=True)
-class RealDigitsConfig(LearnersConfig):
-    """Every headline family and method on the digits."""
-    data: DigitsConfig = field(default_factory=DigitsConfig)
 
 
 def patches(images: torch.Tensor, patch: int, stride: int) -> torch.Tensor:

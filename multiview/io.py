@@ -53,12 +53,13 @@ def git_commit() -> str | None:
         return None
 
 
-def provenance(cfg, device: str, wall_time: float, store=None, **extra) -> dict:
+def provenance(cfg, device: str, wall_time: float, runner=None, **extra) -> dict:
     """config.json content: the full resolved config plus versions, commit, device and wall time
-    (of this run: repeats taken from the cache cost nothing; `cache` says how many)."""
+    (of this run: units taken from the cache cost nothing; `cache` says how many)."""
     from . import __version__
-    if store is not None:
-        extra["jobs"] = store.jobs
+    store = None if runner is None else runner.store
+    if runner is not None:
+        extra.update(jobs=runner.jobs, backend=runner.backend, scheduler=runner.scheduler)
     if store is not None and store.root is not None:
         extra["cache"] = {"folder": str(store.root), "units_cached": store.hits, "units_computed": store.misses}
     return {"config": to_dict(cfg), "multiview_version": __version__, "git_commit": git_commit(),

@@ -24,6 +24,7 @@ import torch
 from . import methods as M
 from .data import Dataset
 from .model import Params, preactivations, srelu
+from .seeding import Group
 from .train import TrainConfig, classes_first, fit
 
 WAYS = ("logits", "probs", "random", "relabel")
@@ -93,7 +94,7 @@ def mutual_loss(y: torch.Tensor, T: float, weight: float, balance: float):
 
 
 def mutual(make, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, n_peers: int, balance: float,
-           weight: float = 1.0, group: int = 20, quiet=True):
+           weight: float = 1.0, group: int = Group.MUTUAL, quiet=True):
     """n_peers networks trained together from scratch with mutual_loss, for the same two phases as
     offline KD's teacher and student: cfg.max_steps steps of the training optimiser, then dcfg.steps of
     the distillation optimiser (fixed lengths: equal compute per network). Returns (peers after the
@@ -135,7 +136,7 @@ class _Hinted:
         return _Hinted(self.params.detach())
 
 
-def hints(make, teachers: Params, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, group: int = 30,
+def hints(make, teachers: Params, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, group: int = Group.HINTS,
           quiet=True) -> Params:
     """n_students fresh networks regress the teachers' mean patch activations (squared error, summed
     over classes and patches) for dcfg.steps steps of the distillation optimiser."""
@@ -161,7 +162,7 @@ def via_assistants(make_student, assistants, train: Dataset, cfg: TrainConfig, d
     are students themselves: methods.kd from the ensemble with a make of the assistant's width."""
     with torch.no_grad():
         t = assistants.logits(train)
-    return M.distill(make_student, t, train, cfg, dcfg, group=41, quiet=quiet)[0]
+    return M.distill(make_student, t, train, cfg, dcfg, group=Group.ASSISTANT, quiet=quiet)[0]
 
 
 def label_refinery(make, teachers, train: Dataset, cfg: TrainConfig, dcfg: M.DistillConfig, generations: int,

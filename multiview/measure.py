@@ -113,9 +113,10 @@ def member_orderings(K: int, n: int, seed: int) -> torch.Tensor:
     return torch.stack([torch.arange(K)] + [torch.randperm(K, generator=gen) for _ in range(n - 1)])
 
 
-def ensemble_curve(F: torch.Tensor, y: torch.Tensor, orders: torch.Tensor) -> torch.Tensor:
+def ensemble_curve(F: torch.Tensor, y: torch.Tensor, orders: torch.Tensor | None = None) -> torch.Tensor:
     """Accuracy of the ensemble (mean logits) of the first n members, n = 1..K, averaged over the
-    member orders: F (K, N, k), orders (R, K) -> (K,)."""
+    member orders: F (K, N, k), orders (R, K) (default: the members in their order) -> (K,)."""
+    orders = torch.arange(F.shape[0], device=F.device)[None] if orders is None else orders
     running = F[orders].cumsum(1)                                   # (R, K, N, k)
     return (running.argmax(-1) == y).float().mean(-1).mean(0)
 

@@ -10,27 +10,21 @@ the lottery; for a student, the view distillation has to add.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 import torch
 
 from . import channels as ch
 from . import growth
 from .data import Dataset
-from .experiment import ExperimentConfig, accuracy_rows, maker, model_rows, repeat_data
+from .experiment import NetworkConfig, repeat_data
+from .families import maker
+from .records import accuracy_rows, model_rows
 from .measure import LEARNED_PHI
 from .methods import DistillConfig, Phase, ensemble_logits, paper_phase, train_phases
-from .seeding import derive
+from .seeding import Group, model_seed
 from .train import cross_entropy, fit
 
-STUDENTS = 1  # seed group of every student: all variants start from the same inits (paired)
-
-
-@dataclass(frozen=True)
-class MechanismConfig(ExperimentConfig):
-    """A network-only experiment: data, the networks, their training (ExperimentConfig) and distillation."""
-    distill: DistillConfig = field(default_factory=DistillConfig)
+STUDENTS = Group.KD  # seed group of every student: all variants start from the same inits (paired)
 
 
 def second_view(phi: torch.Tensor) -> torch.Tensor:
@@ -150,14 +144,14 @@ def flat_nontarget(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.where(target, F, rest)
 
 
-def mechanism_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool, batches) -> dict[str, pd.DataFrame]:
+def mechanism_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool, batches) -> dict[str, pd.DataFrame]:
     """Teachers, then each batch of students; batches: [(phases(teachers, train) -> [Phase],
     distill config)]. Tables: results (model_rows with both_views), growth (growth_table) and accounting."""
     train, test = repeat_data(cfg, r, device)
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     labels = {"family": "nn", "data": "multiview", "repeat": r}
-    teachers, hist = fit(make(cfg.train.n_models, 0), train, cfg.train, quiet=quiet, desc="single",
-                         seed=derive(cfg.seed, r, 1), probe=growth.growth_probe)
+    teachers, hist = fit(make(cfg.train.n_models, Group.TEACHERS), train, cfg.train, quiet=quiet, desc="single",
+                         seed=model_seed(cfg.seed, r, Group.TEACHERS), probe=growth.growth_probe)
     rows = model_rows(teachers, train, test, method="single", **labels)
     rows += accuracy_rows(ensemble_logits(teachers, train), ensemble_logits(teachers, test), train, test,
                           method="ensemble", model=-1, **labels)

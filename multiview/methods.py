@@ -1,6 +1,6 @@
 """The methods of the paper's Figure 3, as functions over models: single, ensemble, kd,
 self_distill and train_average. Each works for every family (nn, ntk, rf) through the family's
-`make(K, train, group)` and the common predictor interface (logits, tensors, class_dims).
+`make(K, group)` (seeding.Group names the groups) and the common predictor interface (logits, tensors, class_dims).
 
 KD loss (Hinton et al. 2015, as in RepDistiller's DistillKL):
     alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, y),   KL batch-mean.
@@ -18,6 +18,7 @@ import torch
 
 from .config import Choice, Int, Real, knob, validate_fields
 from .data import Dataset
+from .seeding import Group
 from .train import AVERAGES, LossFn, TrainConfig, classes_first, cross_entropy, fit
 
 Make = Callable[[int, int], object]   # (K, group) -> fresh predictor of K models
@@ -73,16 +74,9 @@ def ensemble_logits(models, data: Dataset) -> torch.Tensor:
     return models.logits(data).mean(0, keepdim=True)
 
 
-@torch.no_grad()
-def ensemble_size_curve(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Accuracy of the ensemble of the first n members, n = 1..K. F: (K, N, k) -> (K,)."""
-    running = F.cumsum(0)
-    return (running.argmax(-1) == y).float().mean(1)
-
-
 def single(make: Make, train: Dataset, cfg: TrainConfig, quiet=True):
     """K independently seeded models (batched)."""
-    return fit(make(cfg.n_models, 0), train, cfg, quiet=quiet, desc="single")
+    return fit(make(cfg.n_models, Group.TEACHERS), train, cfg, quiet=quiet, desc="single")
 
 
 def distill_phase(cfg: TrainConfig, dcfg: DistillConfig) -> TrainConfig:
@@ -107,7 +101,7 @@ def soft_phase(name: str, group: int, teacher_logits: torch.Tensor, train: Datas
 
 def label_control_phase(train: Dataset, cfg: TrainConfig, dcfg: DistillConfig) -> Phase:
     """n_students students on the hard labels (the control for every distillation result)."""
-    return Phase("label_control", 4, dcfg.n_students, cross_entropy(train.y, cfg.label_smoothing))
+    return Phase("label_control", Group.LABEL_CONTROL, dcfg.n_students, cross_entropy(train.y, cfg.label_smoothing))
 
 
 def train_phases(make: Make, phases: list[Phase], train: Dataset, cfg: TrainConfig, dcfg: DistillConfig,
@@ -137,14 +131,14 @@ def distill(make: Make, teacher_logits: torch.Tensor, train: Dataset, cfg: Train
 
 def kd_phase(teachers, train: Dataset, dcfg: DistillConfig) -> Phase:
     """n_students students distilled from the ensemble of all teachers."""
-    return soft_phase("kd", 1, ensemble_logits(teachers, train), train, dcfg)
+    return soft_phase("kd", Group.KD, ensemble_logits(teachers, train), train, dcfg)
 
 
 def self_distill_phase(teachers, train: Dataset, dcfg: DistillConfig) -> Phase:
     """Student i distils from teacher i alone, for the first n_students teachers."""
     with torch.no_grad():
         t = teachers.select(range(min(dcfg.n_students, teachers.K))).logits(train)
-    return soft_phase("self_distill", 2, t, train, dcfg)
+    return soft_phase("self_distill", Group.SELF_DISTILL, t, train, dcfg)
 
 
 def _one(make, phase, train, cfg, dcfg, quiet):
@@ -190,13 +184,13 @@ def born_again(make: Make, teachers, train: Dataset, cfg: TrainConfig, dcfg: Dis
     for g in range(1, generations + 1):
         with torch.no_grad():
             t = chain[-1].logits(train)
-        chain.append(distill(make, t, train, cfg, dcfg, group=100 + g, quiet=quiet)[0])
+        chain.append(distill(make, t, train, cfg, dcfg, group=Group.BORN_AGAIN + g, quiet=quiet)[0])
     return chain
 
 
 def train_average(make: Make, train: Dataset, cfg: TrainConfig, dcfg: DistillConfig, quiet=True):
     """One predictor made of K sub-networks, trained end to end on the labels (see fit's `average`)."""
-    return fit(make(cfg.n_models, 3), train, cfg, quiet=quiet, average=dcfg.average, desc="average")
+    return fit(make(cfg.n_models, Group.AVERAGE), train, cfg, quiet=quiet, average=dcfg.average, desc="average")
 
 
 def combined_logits(models, data: Dataset, average: str) -> torch.Tensor:

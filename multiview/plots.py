@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .io import atomic_write
+from .report import over_repeats
 from .measure import LEARNED_PHI
 
 VIEW_COLORS = ("#1f77b4", "#d62728")
@@ -333,10 +334,9 @@ def ensemble_size(table: pd.DataFrame, path: Path | None):
 
 def kd_sweep_table(df: pd.DataFrame, split: str = "test_single") -> pd.DataFrame:
     """(knob, value, method) -> mean, std over repeats of the per-repeat accuracy, and both-view rate."""
-    d = df[df.split == split]
-    per = d.groupby(["knob", "value", "method", "repeat"]).agg(acc=("accuracy", "mean"), both=("both_views", "mean"))
-    g = per.groupby(["knob", "value", "method"])
-    return pd.DataFrame({"mean": g.acc.mean(), "std": g.acc.std(), "both_views": g.both.mean()}).reset_index()
+    t = over_repeats(df[df.split == split], ["knob", "value", "method"], ["accuracy", "both_views"])
+    return t.rename(columns={"accuracy_mean": "mean", "accuracy_std": "std", "both_views_mean": "both_views"})[
+        ["knob", "value", "method", "mean", "std", "both_views"]]
 
 
 def kd_sweeps(table: pd.DataFrame, path: Path | None, split: str = "test_single"):

@@ -5,7 +5,7 @@ Shapes: K models in one batch; logits (K, N, k); phi (K, k, 2).
 """
 from __future__ import annotations
 
-from typing import Protocol, Self, Sequence, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
 import torch
 
@@ -27,14 +27,14 @@ class Predictor(Protocol):
     def tensors(self) -> list[torch.Tensor]:
         """The trained tensors."""
 
-    def select(self, idx) -> Self:
+    def select(self, idx) -> "Predictor":
         """A subset of the K predictors."""
 
-    def detach(self) -> Self:
+    def detach(self) -> "Predictor":
         """A copy whose trained tensors are detached clones."""
 
     @staticmethod
-    def cat(parts: Sequence[Self]) -> Self:
+    def cat(parts: Sequence["Predictor"]) -> "Predictor":
         """Several batches as one."""
 
 

@@ -1,21 +1,29 @@
-"""Summaries of results.csv: average over models within a repeat, then mean and std over repeats."""
+"""Summaries of results.csv: average over models within a repeat, then mean and std over repeats
+(`over_repeats`, the one place that rule is written)."""
 from __future__ import annotations
 
 import pandas as pd
+
+
+def over_repeats(df: pd.DataFrame, by: list[str], cols: list[str], stats=("mean", "std"), **groupby) -> pd.DataFrame:
+    """Each col's mean over the rows of a (by..., repeat) -- the models of one repeat -- then `stats`
+    over the repeats: one row per `by` group, columns COL_STAT and n (the repeats). groupby: e.g.
+    sort=False, dropna=False. Repeats are independent draws, models within one are not, so the
+    spread is taken over repeats only."""
+    per = df.groupby([*by, "repeat"], **groupby)[cols].mean()
+    g = per.groupby(level=list(range(len(by))), **groupby)
+    out = pd.concat({f"{c}_{s}": getattr(g[c], s)() for c in cols for s in stats}, axis=1)
+    out["n"] = g.size()
+    return out.reset_index()
 
 METHOD_ORDER = ["single", "ensemble", "kd", "kd_ensemble", "self_distill", "self_distill_teacher", "label_control",
                 "train_average", "kd_paper", "self_distill_paper"]
 
 
-def per_repeat(results: pd.DataFrame) -> pd.DataFrame:
-    keys = ["data", "family", "method", "split", "repeat"]
-    return results.groupby(keys, sort=False).accuracy.mean().reset_index()
-
-
 def summary(results: pd.DataFrame) -> pd.DataFrame:
-    """(data, family, method, split) -> mean, std over repeats, n repeats."""
-    g = per_repeat(results).groupby(["data", "family", "method", "split"], sort=False).accuracy
-    return pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1).fillna(0.0), "n": g.size()}).reset_index()
+    """(data, family, method, split) -> mean, std over repeats (0 for one repeat), n repeats."""
+    s = over_repeats(results, ["data", "family", "method", "split"], ["accuracy"], sort=False)
+    return s.rename(columns={"accuracy_mean": "mean", "accuracy_std": "std"}).fillna({"std": 0.0})
 
 
 def headline_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -36,20 +44,13 @@ def by_method(results: pd.DataFrame, by: list[str], split: str = "test_single") 
     fraction of classes with both views (columns acc_mean, acc_std, both_mean, both_std, n)."""
     r = results[results.split == split]
     cols = {"accuracy": "acc"} | ({"both_views": "both"} if "both_views" in r else {})
-    per = r.groupby(by + ["method", "repeat"], sort=False, dropna=False)[list(cols)].mean().reset_index()
-    g = per.groupby(by + ["method"], sort=False, dropna=False)
-    out = pd.concat({f"{cols[c]}_{stat}": getattr(g[c], stat)() for c in cols for stat in ("mean", "std")}, axis=1)
-    out["n"] = g.size()
-    return out.reset_index()
+    out = over_repeats(r, by + ["method"], list(cols), sort=False, dropna=False)
+    return out.rename(columns={f"{c}_{s}": f"{a}_{s}" for c, a in cols.items() for s in ("mean", "std")})
 
 
 def generation_table(df: pd.DataFrame, by: tuple = ()) -> pd.DataFrame:
     """Born-again chains (experiment.generation_rows): per (by..., generation) mean and std over repeats
     of single-view accuracy, both-view rate and chain coverage, with the lottery's 1 - 2^-(g+1)."""
-    keys = list(by) + ["generation"]
-    per = df.groupby(keys + ["repeat"]).mean(numeric_only=True)
-    table = per.groupby(keys).agg(["mean", "std"])[["test_single", "both_views", "chain_coverage"]]
-    table.columns = [f"{a}_{b}" for a, b in table.columns]
-    table = table.reset_index()
+    table = over_repeats(df, list(by) + ["generation"], ["test_single", "both_views", "chain_coverage"]).drop(columns="n")
     table["theory_coverage"] = 1 - 0.5 ** (table.generation + 1)
     return table

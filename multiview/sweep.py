@@ -1,29 +1,21 @@
-"""Sweeps: a grid over any config keys x repeats; each point is one repeat of the headline
-(`experiment.headline_repeat`) under its overrides.
-
-Points run in parallel through joblib. The backend is a flag: 'loky' (local processes) or 'dask'
-(a Dask distributed cluster at a scheduler address; same code, joblib's dask backend). Each point's
-tables are stored in `store` the moment it finishes, so an interrupted sweep resumes without
-recomputing them. The summary says, per grid point, which of the theory's claims hold there.
+"""Sweeps: a grid over any config keys x repeats; each (point, repeat) is one unit of the runner
+(runner.py), one repeat of the headline (`headline.headline_repeat`) under the point's overrides, so
+it runs locally or on a Dask cluster, is stored as it finishes and resumes like every sim's repeats.
+The summary says, per grid point, which of the theory's claims hold there.
 """
 from __future__ import annotations
 
+import argparse
 import itertools
 from pathlib import Path
 
 import pandas as pd
-import torch
-from joblib import Parallel, delayed, parallel_config
-from tqdm.auto import tqdm
 
 from . import plots
-from .cache import Store, code_version, unit_key
 from .claims import check_points
-from .config import ConfigError, override, to_dict
-from .experiment import compute_unit, headline_repeat
+from .config import ConfigError, override
 from .io import write_csv
-
-BACKENDS = ("loky", "dask")
+from .report import over_repeats
 
 
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
@@ -39,66 +31,33 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
     return grid
 
 
+class GridOption(argparse.Action):
+    """--grid KEY=V1,V2,... (repeatable), parsed into the grid as the command line is read, so a
+    malformed one is refused like any bad option."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        grid = getattr(namespace, self.dest) or {}
+        try:
+            grid = parse_grid([f"{k}={','.join(v)}" for k, v in grid.items()] + [value])
+        except ConfigError as err:
+            parser.error(str(err))
+        setattr(namespace, self.dest, grid)
+
+
 def grid_points(grid: dict[str, list[str]]) -> list[dict[str, str]]:
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
 
-def sweep(cfg, grid: dict[str, list[str]], store: Store, n_jobs: int = 2, backend: str = "loky",
-          scheduler: str | None = None, quiet: bool = False, device: str = "cpu") -> pd.DataFrame:
-    """Run every (grid point, repeat) not yet in `store`; return the tidy results of all of them,
-    with one column per grid key (as given on the command line)."""
-    if backend not in BACKENDS:
-        raise ConfigError(f"--backend={backend!r} is not allowed: must be one of {', '.join(BACKENDS)}")
-    if backend == "dask" and not scheduler:
-        raise ConfigError("--backend=dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
-    code = code_version()
-    jobs = []  # (point, repeat, cfg, key); every override is validated before any work starts
-    for point in grid_points(grid):
-        pcfg = override(cfg, [f"{k}={v}" for k, v in point.items()])
-        conf = to_dict(pcfg)
-        conf.pop("repeats")
-        for r in range(cfg.repeats):
-            jobs.append((point, r, pcfg, unit_key("sweep", conf, repeat=r, device=device, code=code)))
-    done = store.keys() if not store.force else set()
-    todo = [j for j in jobs if j[3] not in done]
-    if todo:
-        threads = max(1, torch.get_num_threads() // n_jobs) if backend == "loky" else 1
-        tasks = (delayed(compute_unit)(headline_repeat, pcfg, r, device, threads, key) for _, r, pcfg, key in todo)
-        bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="sweep points", disable=quiet)
-        client = _dask_client(scheduler) if backend == "dask" else None
-        try:
-            with parallel_config(backend=backend, n_jobs=n_jobs if backend == "loky" else -1):
-                for key, tables in Parallel(return_as="generator_unordered")(tasks):
-                    store.save(key, tables)
-                    bar.update()
-        finally:
-            bar.close()
-            if client is not None:
-                client.close()
-    store.hits, store.misses = len(jobs) - len(todo), len(todo)
-    frames = []
-    for point, r, _, key in jobs:
-        tables = store.load(key)
-        if tables is None:  # stored moments ago but unreadable now: recompute in place
-            tables = headline_repeat(override(cfg, [f"{k}={v}" for k, v in point.items()]), r, device, True)
-            store.save(key, tables)
-        frames.append(tables["results"].assign(**point))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _dask_client(address: str):
-    from dask.distributed import Client
-    try:
-        return Client(address, timeout="10s")
-    except (OSError, TimeoutError) as err:
-        raise ConfigError(f"--scheduler={address!r} is not reachable: {err}") from None
+def points(cfg, grid: dict[str, list[str]]) -> list[tuple[dict, object]]:
+    """(labels, config) per grid point: the point's values as given and cfg under them (each override
+    is validated before any work starts)."""
+    return [(point, override(cfg, [f"{k}={v}" for k, v in point.items()])) for point in grid_points(grid)]
 
 
 def summarise(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean and std over repeats of the per-repeat mean accuracy, per grid point, family, method, split."""
-    by = [*keys, "family", "data", "method", "split"]
-    per_repeat = results.groupby([*by, "repeat"], sort=False).accuracy.mean()
-    return per_repeat.groupby(by, sort=False).agg(["mean", "std", "count"]).reset_index()
+    s = over_repeats(results, [*keys, "family", "data", "method", "split"], ["accuracy"], sort=False)
+    return s.rename(columns={"accuracy_mean": "mean", "accuracy_std": "std", "n": "count"})
 
 
 def claims_per_point(verdicts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -5,26 +5,32 @@ Writes results.csv (with a `width` column), config.json and baseline_width.{png,
 """
 from __future__ import annotations
 
-import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, plots  # noqa: E402
-from multiview.config import override  # noqa: E402
-from multiview.experiment import HeadlineConfig, maker, repeat_data, run_methods, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.report import summary  # noqa: E402
+from multiview import plots
+from multiview.config import ListOf, knob, override
+from multiview.experiment import repeat_data
+from multiview.families import maker
+from multiview.headline import LearnersConfig, run_methods
+from multiview.report import summary
+from multiview.sim import Sim
 
 WIDTHS = {"ntk": ("ntk.m", (1, 2, 4)), "rf": ("rf.width", (10, 20, 40, 80))}
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+@dataclass(frozen=True)
+class WidthConfig(LearnersConfig):
+    families: str = knob(",".join(WIDTHS), ListOf(tuple(WIDTHS)), "baseline families to sweep (their widths: WIDTHS)")
+
+
+def one_repeat(cfg: WidthConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     rows = []
-    for family, (key, widths) in WIDTHS.items():
+    for family in cfg.families.split(","):
+        key, widths = WIDTHS[family]
         for w in widths:
             wcfg = override(cfg, [f"{key}={w}"])
             res = run_methods(family, maker(family, wcfg, cfg.data.k, train, r, device), train, test, wcfg,
@@ -33,22 +39,17 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
     return {"results": pd.DataFrame(rows)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("baseline_width", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
+def report(tables, cfg: WidthConfig, out: Path) -> str:
+    df = tables["results"]
     table = pd.concat({w: summary(g) for w, g in df.groupby("width")}, names=["width"]).reset_index(level=0)
     plots.accuracy_vs_width(table, out / "baseline_width")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="baseline_width",
-                          widths=WIDTHS), out / "config.json")
     show = table[(table.split == "test") & table.method.isin(["single", "ensemble", "kd", "train_average"])]
-    print(show.pivot_table(index=["family", "width"], columns="method", values="mean").round(3).to_string())
-    claims.report(out)
+    return show.pivot_table(index=["family", "width"], columns="method", values="mean").round(3).to_string()
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=2), run, __doc__, default_out="figures/baseline_width", argv=argv)
+SIM = Sim("baseline_width", __doc__, WidthConfig(repeats=2), one_repeat, report, data_kinds=("multiview",),
+          info={"widths": WIDTHS})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -11,25 +11,25 @@ calibration.{png,pdf}.
 """
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import calibration as C, claims, cli, methods as M, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, maker, repeat_data, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.measure import learned  # noqa: E402
-from multiview.train import fit  # noqa: E402
+from multiview import calibration as C, methods as M, plots
+from multiview.experiment import NetworkConfig, repeat_data
+from multiview.families import maker
+from multiview.measure import learned
+from multiview.seeding import Group
+from multiview.train import fit
+from multiview.report import over_repeats
+from multiview.sim import Sim
 
 SMOOTHING = 0.1  # epsilon of the label-smoothed networks
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     half = len(test) // 2
     val, ev = test.subset(torch.arange(half)), test.subset(torch.arange(half, len(test)))
@@ -40,8 +40,8 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
         eps = C.class_adaptive_eps(teachers.logits(val).flatten(0, 1), val.y.repeat(teachers.K), cfg.data.k)
     phases = [M.kd_phase(teachers, train, cfg.distill), M.self_distill_phase(teachers, train, cfg.distill)]
     students = M.train_phases(make, phases, train, cfg.train, cfg.distill, quiet)[0]
-    smoothed = fit(make(n, 50), train, replace(cfg.train, label_smoothing=SMOOTHING), quiet=quiet, desc="smoothed")[0]
-    adaptive = fit(make(n, 51), train, cfg.train, C.smoothed_cross_entropy(train.y, eps), quiet=quiet,
+    smoothed = fit(make(n, Group.SMOOTHED), train, replace(cfg.train, label_smoothing=SMOOTHING), quiet=quiet, desc="smoothed")[0]
+    adaptive = fit(make(n, Group.ADAPTIVE), train, cfg.train, C.smoothed_cross_entropy(train.y, eps), quiet=quiet,
                    desc="class-adaptive smoothing")[0]
     rows, rel = [], []
     for method, models in (("single", teachers), ("kd", students["kd"]), ("self_distill", students["self_distill"]),
@@ -60,30 +60,18 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
             "class_eps": pd.DataFrame({"repeat": r, "class": range(cfg.data.k), "eps": eps.tolist()})}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    tables = run_repeats("calibration", one_repeat, cfg, device, quiet, store)
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
     df = tables["results"]
-    write_csv(df, out / "results.csv")
-    write_csv(tables["reliability"], out / "reliability.csv")
-    write_csv(tables["class_eps"], out / "class_eps.csv")
-    per = df.groupby(["method", "repeat"], sort=False).mean(numeric_only=True).drop(columns="model")
-    table = per.groupby("method", sort=False).agg(["mean", "std"])
-    table.columns = [f"{a}_{b}" for a, b in table.columns]
-    table = table.reset_index()
+    values = [c for c in df.select_dtypes("number").columns if c not in ("model", "repeat")]
+    table = over_repeats(df, ["method"], values, sort=False).drop(columns="n")
     plots.calibration(table, tables["reliability"], out / "calibration")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="calibration",
-                          smoothing=SMOOTHING), out / "config.json")
     cols = ["accuracy", "ece", "ece_scaled", "ece_single", "ece_single_scaled", "temperature",
             "conf_learned", "acc_learned", "conf_missing", "acc_missing"]
-    print(table.set_index("method")[[f"{c}_mean" for c in cols]].round(3).rename(columns=lambda c: c[:-5]).to_string())
-    claims.report(out)
+    return table.set_index("method")[[f"{c}_mean" for c in cols]].round(3).rename(columns=lambda c: c[:-5]).to_string()
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/calibration", argv=argv)
+SIM = Sim("calibration", __doc__, NetworkConfig(), one_repeat, report, info={"smoothing": SMOOTHING})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -6,25 +6,24 @@ Writes results.csv (with `width`), config.json and capacity_gap.{png,pdf}.
 """
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
-from multiview.config import override  # noqa: E402
-from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.report import by_method  # noqa: E402
+from multiview import literature as L, methods as M, plots
+from multiview.config import override
+from multiview.experiment import NetworkConfig, repeat_data
+from multiview.families import maker
+from multiview.records import accuracy_rows, model_rows
+from multiview.report import by_method
+from multiview.sim import Sim
 
 WIDTHS = (1, 2, 4, 8)
 ASSISTANT = 4  # must be one of WIDTHS
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     teachers = M.single(make, train, cfg.train, quiet)[0]
@@ -45,24 +44,15 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
     return {"results": pd.DataFrame(rows)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("capacity_gap", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    table = by_method(df, ["width"])
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    table = by_method(tables["results"], ["width"])
     plots.variants(table, out / "capacity_gap", x="width", xlabel="student filters per class m",
                    title=f"students narrower than the teachers (m = {cfg.model.m}); assistant m = {ASSISTANT}")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="capacity_gap",
-                          widths=WIDTHS, assistant=ASSISTANT),
-               out / "config.json")
-    print(table.round(3).to_string(index=False))
-    claims.report(out)
+    return table.round(3).to_string(index=False)
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/capacity_gap", argv=argv)
+SIM = Sim("capacity_gap", __doc__, NetworkConfig(), one_repeat, report, info={"widths": WIDTHS, "assistant": ASSISTANT})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

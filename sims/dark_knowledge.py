@@ -8,16 +8,14 @@ less. Writes results.csv (with `knob` and `value` columns), config.json and dark
 """
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, kd_sweep, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
+from multiview import plots
+from multiview.experiment import NetworkConfig
+from multiview.variants import kd_sweep
+from multiview.sim import Sim
 
 SWEEPS = {  # the default of each knob is in its list: that run is shared by every panel
     "data.dark_weight": (0.0, 0.2, 0.4, 0.8),
@@ -27,26 +25,18 @@ SWEEPS = {  # the default of each knob is in its list: that run is shared by eve
 }
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     return {"results": kd_sweep(cfg, SWEEPS, r, device, quiet)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("dark_knowledge", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    table = plots.kd_sweep_table(df)
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    table = plots.kd_sweep_table(tables["results"])
     plots.kd_sweeps(table, out / "dark_knowledge")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="dark_knowledge",
-                          sweeps=SWEEPS), out / "config.json")
-    print(table.pivot_table(index=["knob", "value"], columns="method", values="mean").round(3).to_string())
-    claims.report(out)
+    return table.pivot_table(index=["knob", "value"], columns="method", values="mean").round(3).to_string()
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=2, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/dark_knowledge", argv=argv)
+SIM = Sim("dark_knowledge", __doc__, NetworkConfig(repeats=2), one_repeat, report, info={"sweeps": SWEEPS})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -6,50 +6,43 @@ Writes results.csv, config.json and hints.{png,pdf}.
 """
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.report import by_method  # noqa: E402
+from multiview import literature as L, methods as M, plots
+from multiview.experiment import NetworkConfig, repeat_data
+from multiview.families import maker
+from multiview.records import accuracy_rows, model_rows
+from multiview.report import by_method
+from multiview.seeding import Group
+from multiview.sim import Sim
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     teachers = M.single(make, train, cfg.train, quiet)[0]
     rows = model_rows(teachers, train, test, method="single", repeat=r)
     rows += accuracy_rows(M.ensemble_logits(teachers, train), M.ensemble_logits(teachers, test), train, test,
                           method="ensemble", repeat=r, model=-1)
-    kd = M.distill(make, M.ensemble_logits(teachers, train), train, cfg.train, cfg.distill, group=30, quiet=quiet)[0]
+    kd = M.distill(make, M.ensemble_logits(teachers, train), train, cfg.train, cfg.distill, group=Group.HINTS, quiet=quiet)[0]
     rows += model_rows(kd, train, test, method="kd", repeat=r)
-    hinted = L.hints(make, teachers, train, cfg.train, cfg.distill, group=30, quiet=quiet)
+    hinted = L.hints(make, teachers, train, cfg.train, cfg.distill, group=Group.HINTS, quiet=quiet)
     rows += model_rows(hinted, train, test, method="hints", repeat=r)
     rows += model_rows(L.then_kd(hinted, teachers, train, cfg.train, cfg.distill, quiet), train, test,
                        method="hints_then_kd", repeat=r)
     return {"results": pd.DataFrame(rows)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("hints", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    table = by_method(df, [])
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    table = by_method(tables["results"], [])
     plots.variants(table, out / "hints", title="hints (first-layer activations) vs KD from the ensemble")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="hints"), out / "config.json")
-    print(table.round(3).to_string(index=False))
-    claims.report(out)
+    return table.round(3).to_string(index=False)
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/hints", argv=argv)
+SIM = Sim("hints", __doc__, NetworkConfig(), one_repeat, report)
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

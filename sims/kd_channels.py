@@ -12,42 +12,34 @@ channels.csv, config.json, channels.{png,pdf} and growth.{png,pdf}.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from multiview import claims, cli
 from multiview.config import ListOf, knob
-from multiview.experiment import run_repeats
-from multiview.io import provenance, write_json
-from multiview.mechanism import CHANNELS, MechanismConfig, channel_phases, mechanism_repeat, write_tables
-from multiview.seeding import derive
+from multiview.experiment import NetworkConfig
+from multiview.mechanism import CHANNELS, channel_phases, mechanism_repeat, write_tables
+from multiview.seeding import PERMUTE, derive
+from multiview.sim import Sim
 
 
 @dataclass(frozen=True)
-class ChannelsConfig(MechanismConfig):
+class ChannelsConfig(NetworkConfig):
     variants: str = knob(",".join(CHANNELS), ListOf(CHANNELS), "the student variants to train")
 
 
 def one_repeat(cfg: ChannelsConfig, r: int, device: str, quiet: bool):
     names = cfg.variants.split(",")
-    batch = (lambda teachers, train: channel_phases(teachers, train, cfg.distill, derive(cfg.seed, r, 9), names),
+    batch = (lambda teachers, train: channel_phases(teachers, train, cfg.distill, derive(cfg.seed, r, PERMUTE), names),
              cfg.distill)
     return mechanism_repeat(cfg, r, device, quiet, [batch])
 
 
-def run(cfg: ChannelsConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    tables = run_repeats("kd_channels", one_repeat, cfg, device, quiet, store)
-    table = write_tables(tables, out, "channels", ["single", "kd", "self_distill", "label_control"])
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="kd_channels"), out / "config.json")
-    print(table.round(3).to_string())
-    claims.report(out)
+def report(tables, cfg: ChannelsConfig, out: Path) -> str:
+    return write_tables(tables, out, "channels", ["single", "kd", "self_distill", "label_control"]).round(3).to_string()
 
 
-def main(argv=None) -> None:
-    cli.main(ChannelsConfig(), run, __doc__, default_out="figures/kd_channels", argv=argv)
+SIM = Sim("kd_channels", __doc__, ChannelsConfig(), one_repeat, report)
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

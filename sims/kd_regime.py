@@ -7,16 +7,14 @@ Writes results.csv (with a `variant` column), config.json and kd_regime.{png,pdf
 """
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, kd_variants, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
+from multiview import plots
+from multiview.experiment import NetworkConfig
+from multiview.variants import kd_variants
+from multiview.sim import Sim
 
 VARIANTS = [
     ("defaults", []),
@@ -37,20 +35,14 @@ VARIANTS = [
 ]
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     return {"results": kd_variants(cfg, VARIANTS, r, device, quiet)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("kd_regime", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    table = kd_table(df)
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    table = kd_table(tables["results"])
     plots.kd_variants(table, out / "kd_regime")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="kd_regime",
-                          variants=VARIANTS), out / "config.json")
-    print(table.round(3).to_string())
-    claims.report(out)
+    return table.round(3).to_string()
 
 
 def kd_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -67,9 +59,8 @@ def kd_table(df: pd.DataFrame) -> pd.DataFrame:
     return t.loc[list(dict.fromkeys(df.variant))]
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=1), run, __doc__, default_out="figures/kd_regime", argv=argv)
+SIM = Sim("kd_regime", __doc__, NetworkConfig(repeats=1), one_repeat, report, info={"variants": VARIANTS})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

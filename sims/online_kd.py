@@ -9,24 +9,23 @@ Writes results.csv, config.json and online_kd.{png,pdf}.
 """
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.measure import learned, view_agreement  # noqa: E402
-from multiview.report import by_method  # noqa: E402
+from multiview import literature as L, methods as M, plots
+from multiview.experiment import NetworkConfig, repeat_data
+from multiview.families import maker
+from multiview.records import accuracy_rows, model_rows
+from multiview.measure import learned, view_agreement
+from multiview.report import by_method
+from multiview.sim import Sim
 
 BALANCES = {"mutual": 0.0, "balanced": 0.5}  # method -> weight of the reverse KL
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     n = cfg.distill.n_students
@@ -48,25 +47,18 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
     return {"results": pd.DataFrame(rows)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("online_kd", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    df = tables["results"]
     table = by_method(df, [])
     agree = df[df.model >= 0].groupby(["method", "repeat"]).agreement.first().groupby("method").agg(["mean", "std"])
     table = table.merge(agree.add_prefix("agreement_").reset_index(), on="method", how="left")
     plots.variants(table, out / "online_kd", references=("single", "single_ensemble"),
                    title=f"{cfg.distill.n_students} peers trained together vs offline KD from as many teachers")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="online_kd",
-                          balances=BALANCES), out / "config.json")
-    print(table.round(3).to_string(index=False))
-    claims.report(out)
+    return table.round(3).to_string(index=False)
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/online_kd", argv=argv)
+SIM = Sim("online_kd", __doc__, NetworkConfig(), one_repeat, report, info={"balances": BALANCES})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -12,36 +12,28 @@ channels.csv, config.json, paper_update.{png,pdf} and growth.{png,pdf}.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from multiview import claims, cli
-from multiview.experiment import run_repeats
-from multiview.io import provenance, write_json
-from multiview.mechanism import MechanismConfig, mechanism_repeat, write_tables, paper_phases
+from multiview.experiment import NetworkConfig
+from multiview.mechanism import mechanism_repeat, write_tables, paper_phases
 from multiview.methods import paper_distill
+from multiview.sim import Sim
 
 LAMS = (10, 100, 1000)  # eta' / eta
 
 
-def one_repeat(cfg: MechanismConfig, r: int, device: str, quiet: bool):
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool):
     batch = (lambda teachers, train: paper_phases(teachers, train, cfg.distill, LAMS), paper_distill(cfg.distill, cfg.train))
     return mechanism_repeat(cfg, r, device, quiet, [batch])
 
 
-def run(cfg: MechanismConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    tables = run_repeats("paper_update", one_repeat, cfg, device, quiet, store)
-    table = write_tables(tables, out, "paper_update", ["paper_label_control"] + [f"paper_{w}_lam{lam:g}" for w in ("kd", "sd") for lam in LAMS[-2:]])
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="paper_update", lams=LAMS),
-               out / "config.json")
-    print(table.round(3).to_string())
-    claims.report(out)
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    shown = ["paper_label_control"] + [f"paper_{w}_lam{lam:g}" for w in ("kd", "sd") for lam in LAMS[-2:]]
+    return write_tables(tables, out, "paper_update", shown).round(3).to_string()
 
 
-def main(argv=None) -> None:
-    cli.main(MechanismConfig(), run, __doc__, default_out="figures/paper_update", argv=argv)
+SIM = Sim("paper_update", __doc__, NetworkConfig(), one_repeat, report, info={"lams": LAMS})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

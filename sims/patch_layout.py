@@ -17,17 +17,17 @@ teachers); prints a table.
 """
 from __future__ import annotations
 
-import time
 from itertools import product
 from pathlib import Path
 
 import pandas as pd
 
-from multiview import claims, cli, plots
-from multiview.experiment import HeadlineConfig, kd_variants, run_repeats
-from multiview.io import provenance, write_csv, write_json
+from multiview import plots
+from multiview.experiment import NetworkConfig
+from multiview.variants import kd_variants
 from multiview.quote import pm
 from multiview.report import by_method
+from multiview.sim import Sim
 
 OPTIMISERS = {"per-class step": ["distill.normalise=class", "distill.step_size=0.02", "distill.steps=600"],
               "default step": []}
@@ -42,23 +42,18 @@ LEARNERS = ("single", "kd", "label_control")  # the methods whose models have vi
 KEYS = ["optimiser", "off_class", "layout"]
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     df = kd_variants(cfg, VARIANTS, r, device, quiet, label_control=True)
     parts = pd.DataFrame([PARTS[v] for v in df.variant], columns=KEYS)
     return {"results": pd.concat([df, parts], axis=1)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("patch_layout", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    df = tables["results"]
     for (layout, off), rows in df.groupby(["layout", "off_class"], sort=False):
         plots.variants(bars(rows), out / f"patch_layout_{layout}_{off}",
                        title=f"{layout} layout, {off} off-class weight in multi-view samples")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="patch_layout", variants=VARIANTS),
-               out / "config.json")
-    print(layout_table(df).to_string())
-    claims.report(out)
+    return layout_table(df).to_string()
 
 
 def layout_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -81,10 +76,8 @@ def bars(df: pd.DataFrame) -> pd.DataFrame:
     return by_method(df.assign(method=df.method.where(teachers, named)), [])
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/patch_layout", argv=argv)
+SIM = Sim("patch_layout", __doc__, NetworkConfig(), one_repeat, report, info={"variants": VARIANTS})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -6,23 +6,28 @@ real_digits.{png,pdf}; prints the table of means +- std over repeats.
 """
 from __future__ import annotations
 
-import sys
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, plots  # noqa: E402
-from multiview.digits import RealDigitsConfig, generate_digits  # noqa: E402
-from multiview.experiment import maker, run_methods, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.report import headline_table  # noqa: E402
-from multiview.seeding import derive  # noqa: E402
+from multiview import plots
+from multiview.digits import DigitsConfig, generate_digits
+from multiview.families import maker
+from multiview.headline import LearnersConfig, run_methods
+from multiview.report import headline_table
+from multiview.seeding import DATA, derive
+from multiview.sim import Sim
+
+
+@dataclass(frozen=True)
+class RealDigitsConfig(LearnersConfig):
+    """Every headline family and method on the digits."""
+    data: DigitsConfig = field(default_factory=DigitsConfig)
 
 
 def one_repeat(cfg: RealDigitsConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
-    train, test = generate_digits(cfg.data, derive(cfg.seed, r, 0))
+    train, test = generate_digits(cfg.data, derive(cfg.seed, r, DATA))
     train, test = train.to(device), test.to(device)
     rows = []
     for family in cfg.families.split(","):
@@ -31,19 +36,13 @@ def one_repeat(cfg: RealDigitsConfig, r: int, device: str, quiet: bool) -> dict[
     return {"results": pd.DataFrame(rows)}
 
 
-def run(cfg: RealDigitsConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("real_digits", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    plots.headline(df, out / "real_digits")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="real_digits"), out / "config.json")
-    print(headline_table(df).to_string())
-    claims.report(out)
+def report(tables, cfg: RealDigitsConfig, out: Path) -> str:
+    plots.headline(tables["results"], out / "real_digits")
+    return headline_table(tables["results"]).to_string()
 
 
-def main(argv=None) -> None:
-    cli.main(RealDigitsConfig(repeats=2), run, __doc__, default_out="figures/real_digits", argv=argv)
+SIM = Sim("real_digits", __doc__, RealDigitsConfig(repeats=2), one_repeat, report, data_kinds=None)
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

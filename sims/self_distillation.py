@@ -9,22 +9,21 @@ self_distillation.{png,pdf}.
 """
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, methods as M, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, generation_rows, maker, repeat_data, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.report import generation_table  # noqa: E402
+from multiview import methods as M, plots
+from multiview.experiment import NetworkConfig, repeat_data
+from multiview.families import maker
+from multiview.records import generation_rows
+from multiview.report import generation_table
+from multiview.sim import Sim
 
 GENERATIONS = 4
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     teachers, _ = M.single(make, train, cfg.train, quiet)
@@ -33,22 +32,14 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
     return {"results": pd.DataFrame(rows)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("self_distillation", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    table = generation_table(df)
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    table = generation_table(tables["results"])
     plots.generations(table, out / "self_distillation")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="self_distillation",
-                          generations=GENERATIONS), out / "config.json")
-    print(table.round(3).to_string(index=False))
-    claims.report(out)
+    return table.round(3).to_string(index=False)
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/self_distillation", argv=argv)
+SIM = Sim("self_distillation", __doc__, NetworkConfig(), one_repeat, report, info={"generations": GENERATIONS})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -7,23 +7,22 @@ Writes results.csv (method = way, n_teachers), config.json and teacher_ensembles
 """
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, literature as L, methods as M, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, accuracy_rows, maker, model_rows, repeat_data, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.report import by_method  # noqa: E402
-from multiview.seeding import derive  # noqa: E402
+from multiview import literature as L, methods as M, plots
+from multiview.experiment import NetworkConfig, repeat_data
+from multiview.families import maker
+from multiview.records import accuracy_rows, model_rows
+from multiview.report import by_method
+from multiview.seeding import SHUFFLE, Group, derive
+from multiview.sim import Sim
 
 TEACHERS = (1, 2, 10)
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     train, test = repeat_data(cfg, r, device)
     make = maker("nn", cfg, cfg.data.k, train, r, device)
     teachers = M.single(make, train, cfg.train, quiet)[0]
@@ -33,8 +32,8 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
         if n > teachers.K:
             continue
         for way in (L.WAYS if n > 1 else ("logits", "relabel")):  # one teacher: logits = probs = random
-            phase, _ = L.teacher_ensemble_phase(way, 10, teachers.select(range(n)), train, cfg.distill,
-                                                seed=derive(cfg.seed, r, 99))
+            phase, _ = L.teacher_ensemble_phase(way, Group.ENSEMBLE_WAYS, teachers.select(range(n)), train, cfg.distill,
+                                                seed=derive(cfg.seed, r, SHUFFLE))
             phases.append(M.Phase(f"{way}/{n}", phase.group, phase.n, phase.loss))
             labels.append((way, n))
     students = M.train_phases(make, phases, train, cfg.train, cfg.distill, quiet)[0]
@@ -45,23 +44,16 @@ def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[st
     return {"results": pd.DataFrame(rows)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("teacher_ensembles", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    table = by_method(df, ["n_teachers"])
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    table = by_method(tables["results"], ["n_teachers"])
     plots.variants(table, out / "teacher_ensembles", x="n_teachers", xlabel="teachers in the ensemble",
                    title="students of an ensemble of teachers, four ways")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="teacher_ensembles",
-                          teachers=TEACHERS), out / "config.json")
-    print(table.round(3).to_string(index=False))
-    claims.report(out)
+    return table.round(3).to_string(index=False)
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=3, datasets="multiview", families="nn", distill=M.DistillConfig(n_students=2)),
-             run, __doc__, default_out="figures/teacher_ensembles", argv=argv)
+SIM = Sim("teacher_ensembles", __doc__, NetworkConfig(distill=M.DistillConfig(n_students=2)), one_repeat, report,
+          info={"teachers": TEACHERS})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -9,41 +9,30 @@ and view_dropout.{png,pdf}.
 """
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, plots  # noqa: E402
-from multiview.experiment import HeadlineConfig, kd_sweep, run_repeats  # noqa: E402
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
+from multiview import plots
+from multiview.experiment import NetworkConfig
+from multiview.variants import kd_sweep
+from multiview.sim import Sim
 
 P_DROP = (0.0, 0.1, 0.25, 0.5)
 
 
-def one_repeat(cfg: HeadlineConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
+def one_repeat(cfg: NetworkConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
     return {"results": kd_sweep(cfg, {"train.view_dropout": P_DROP}, r, device, quiet)}
 
 
-def run(cfg: HeadlineConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    df = run_repeats("view_dropout", one_repeat, cfg, device, quiet, store)["results"]
-    write_csv(df, out / "results.csv")
-    table = plots.kd_sweep_table(df)
+def report(tables, cfg: NetworkConfig, out: Path) -> str:
+    table = plots.kd_sweep_table(tables["results"])
     plots.kd_sweeps(table, out / "view_dropout")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="view_dropout",
-                          p_drop=P_DROP), out / "config.json")
-    show = table.pivot_table(index="value", columns="method", values=["mean", "both_views"]).round(3)
-    print(show.to_string())
-    claims.report(out)
+    return table.pivot_table(index="value", columns="method", values=["mean", "both_views"]).round(3).to_string()
 
 
-def main(argv=None) -> None:
-    cli.main(HeadlineConfig(repeats=2, datasets="multiview", families="nn"), run, __doc__,
-             default_out="figures/view_dropout", argv=argv)
+SIM = Sim("view_dropout", __doc__, NetworkConfig(repeats=2), one_repeat, report, info={"p_drop": P_DROP})
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

@@ -13,21 +13,19 @@ phi_history.csv, config.json, views_heatmap, lottery, lottery_prediction and lot
 """
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from multiview import claims, cli, plots  # noqa: E402
-from multiview.experiment import (ExperimentConfig, accuracy_rows, evaluate, history_rows, maker,  # noqa: E402
-                                  repeat_data, run_repeats, view_rows)
-from multiview.io import provenance, write_csv, write_json  # noqa: E402
-from multiview.lottery import init_scores, prediction_columns, swap_rows, swap_views, view_pairs  # noqa: E402
-from multiview.measure import learned, view_summary  # noqa: E402
-from multiview.model import phi  # noqa: E402
-from multiview.train import fit  # noqa: E402
+from multiview import plots
+from multiview.experiment import ExperimentConfig, evaluate, repeat_data
+from multiview.families import maker
+from multiview.records import accuracy_rows, history_rows, view_rows
+from multiview.lottery import init_scores, prediction_columns, swap_rows, swap_views, view_pairs
+from multiview.measure import learned, view_summary
+from multiview.model import phi
+from multiview.train import fit
+from multiview.sim import Sim
 
 
 def one_repeat(cfg: ExperimentConfig, r: int, device: str, quiet: bool) -> dict[str, pd.DataFrame]:
@@ -53,29 +51,20 @@ def one_repeat(cfg: ExperimentConfig, r: int, device: str, quiet: bool) -> dict[
             "swap": swap, "summary": pd.DataFrame([summary])}
 
 
-def run(cfg: ExperimentConfig, out: Path, device: str, quiet: bool, store=None) -> None:
-    start = time.time()
-    tables = run_repeats("views_per_seed", one_repeat, cfg, device, quiet, store)
-    write_csv(tables["results"], out / "results.csv")
-    write_csv(tables["views"], out / "views.csv")
-    write_csv(tables["phi_history"], out / "phi_history.csv")
-    write_csv(tables["swap"], out / "swap.csv")
+def report(tables, cfg: ExperimentConfig, out: Path) -> str:
     plots.views_heatmap(tables["views"], out / "views_heatmap")
     plots.phi_trajectories(tables["phi_history"], out / "lottery")
     plots.lottery_prediction(tables["views"], out / "lottery_prediction")
     plots.lottery_swap(tables["swap"], out / "lottery_swap")
     table = tables["summary"].set_index("repeat")
-    write_json(provenance(cfg, device, time.time() - start, store=store, sim="views_per_seed"), out / "config.json")
-    print(table.round(3).to_string())
-    print("mean over repeats:\n" + table.mean().round(3).to_string())
-    print("predicted: the init's predicted view is the one learned, on one-view pairs; swap_changed: the winner "
-          "moved to the other view when trained from the swapped init (pairs with one view in both runs)")
-    claims.report(out)
+    return "\n".join([table.round(3).to_string(), "mean over repeats:\n" + table.mean().round(3).to_string(),
+                      "predicted: the init's predicted view is the one learned, on one-view pairs; swap_changed: the "
+                      "winner moved to the other view when trained from the swapped init (pairs with one view in both "
+                      "runs)"])
 
 
-def main(argv=None) -> None:
-    cli.main(ExperimentConfig(), run, __doc__, default_out="figures/views_per_seed", argv=argv)
+SIM = Sim("views_per_seed", __doc__, ExperimentConfig(), one_repeat, report)
 
 
 if __name__ == "__main__":
-    main()
+    SIM.main()

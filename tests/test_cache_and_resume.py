@@ -17,7 +17,8 @@ import pytest
 import multiview.cache as cache
 from multiview.cache import Store
 from multiview.config import override
-from multiview.experiment import ExperimentConfig, run_repeats
+from multiview.experiment import ExperimentConfig
+from multiview.runner import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "train.n_models=2", "train.max_steps=300", "data.P=8"]
@@ -79,7 +80,7 @@ def test_the_key_changes_with_a_knob_the_seed_the_repeat_the_script_and_the_pack
 
     def misses(c, u=unit):
         before = store.misses
-        run_repeats("s", u, c, "cpu", True, store)
+        Runner(store).repeats("s", u, c)
         return store.misses - before
 
     assert misses(cfg) == 2 and misses(cfg) == 0                        # the same inputs: all from the store
@@ -96,7 +97,7 @@ def test_the_key_changes_with_a_knob_the_seed_the_repeat_the_script_and_the_pack
     with open(package / "model.py", "a") as fh:
         fh.write("# edited\n")
     assert misses(cfg) == 2                                              # the package's source
-    got = run_repeats("s", unit, override(cfg, ["seed=1"]), "cpu", True, store)["t"]
+    got = Runner(store).repeats("s", unit, override(cfg, ["seed=1"]))["t"]
     assert got.seed.tolist() == [1, 1] and got.repeat.tolist() == [0, 1]
 
 
@@ -181,8 +182,9 @@ FAULTY = textwrap.dedent('''
             T.cross_entropy = faulty_ce
         return real_repeat(cfg, r, device, quiet)
 
-    vps.one_repeat = one_repeat
-    vps.main()
+    import dataclasses
+    vps.SIM = dataclasses.replace(vps.SIM, unit=one_repeat)
+    vps.SIM.main()
 ''')
 
 
@@ -215,19 +217,27 @@ def test_bad_input_touches_neither_the_cache_nor_the_default_figures_folder(tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_the_sweeps_store_rejects_a_flipped_byte(tmp_path):
-    from multiview.sweep import sweep
-    from multiview.experiment import HeadlineConfig
-    cfg = override(HeadlineConfig(families="nn", datasets="multiview", repeats=1, methods="single"),
-                   TINY + ["distill.steps=10"])
-    store = Store(tmp_path / "points")
-    first = sweep(cfg, {"data.mu": ["0.1"]}, store, n_jobs=1, quiet=True)
-    (name,) = entries(tmp_path / "points")
-    _flip_a_byte_that_still_unpickles(tmp_path / "points" / name)
+def test_a_corrupt_sweep_point_is_recomputed(tmp_path, capsys):
+    """The sweep's points go through the runner like every sim's repeats: a stored point with a flipped
+    byte is caught by its checksum, recomputed and replaced, and the results are those of a clean run."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("sweep_sim", ROOT / "sims" / "sweep.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "sweep"
+    args = ["--quiet", "--out", str(out), "--jobs", "1", "--grid", "data.mu=0.1,0.2", *TINY, "repeats=1",
+            "methods=single", "distill.steps=10"]
+    mod.SIM.main(args)
+    first = (out / "results.csv").read_bytes()
+    stored = entries(out / "points")
+    assert len(stored) == 2
+    victim = out / "points" / sorted(stored)[0]
+    _flip_a_byte_that_still_unpickles(victim)
     with pytest.warns(UserWarning, match="corrupt.*checksum"):
-        again = sweep(cfg, {"data.mu": ["0.1"]}, store, n_jobs=1, quiet=True)
-    pd.testing.assert_frame_equal(first, again)
-    assert Store(tmp_path / "points").load(Path(name).stem) is not None
+        mod.SIM.main(args)
+    assert "1 of 2 units from the cache" in capsys.readouterr().out
+    assert (out / "results.csv").read_bytes() == first
+    assert Store(victim.parent).load(victim.stem) is not None  # replaced by a sound entry
 
 
 def test_every_mutant_of_the_mutation_check_still_applies():

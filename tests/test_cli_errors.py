@@ -1,6 +1,7 @@
 """Bad input through every sim's command line: one line naming the key, the value and what is allowed,
 exit status 2, no traceback, and the output folder left exactly as it was."""
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "train.n_models=2", "tr
 def load(name):
     spec = importlib.util.spec_from_file_location(f"sim_{name}", ROOT / "sims" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # a sim may define a dataclass config, which looks its module up
     spec.loader.exec_module(mod)
     return mod
 
@@ -63,7 +65,12 @@ CASES = [  # (sim, args, words the one-line message must contain)
     ("sweep", ["--grid", "data.mu"], ["--grid", "KEY=V1,V2"]),
     ("sweep", ["--grid", "data.muu=0.1,0.2"], ["data.muu", "did you mean data.mu"]),
     ("sweep", ["--grid", "data.mu=0.1,5"], ["data.mu=5.0", "<= 1"]),
-    ("sweep", ["--jobs", "0"], ["--jobs=0", ">= 1"]),
+    ("sweep", ["--jobs", "-1"], ["--jobs=-1", ">= 0"]),
+    ("views_per_seed", ["data.kind=gaussian"], ["data.kind='gaussian'", "multiview", "measures views"]),
+    ("view_dropout", ["data.kind=gaussian"], ["data.kind='gaussian'", "multiview"]),
+    ("kd_channels", ["data.kind=gaussian"], ["data.kind='gaussian'", "multiview"]),
+    ("view_dropout", ["ntk.m=2"], ["ntk.m", "unknown"]),
+    ("self_distillation", ["families=nn"], ["families"]),
     ("ensemble_vs_ntk", ["--jobs", "-2"], ["--jobs=-2", ">= 0"]),
     ("sweep", ["--backend", "dask"], ["--backend=dask", "--scheduler"]),
     ("sweep", ["--backend", "ray"], ["--backend", "'ray'"]),
@@ -80,7 +87,7 @@ def test_bad_input_exits_2_with_one_line_and_touches_nothing(tmp_path, capsys, n
     a_file.write_text("x")
     args = [str(a_file) if a == "{file}" else a for a in args]
     with pytest.raises(SystemExit) as exc:
-        load(name).main(["--quiet", "--out", str(out), *TINY, *args] if "--out" not in args
+        load(name).SIM.main(["--quiet", "--out", str(out), *TINY, *args] if "--out" not in args
                         else ["--quiet", *TINY, *args])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
@@ -112,7 +119,7 @@ def test_a_diverging_run_stops_naming_the_step_and_writes_nothing(tmp_path, caps
     monkeypatch.setattr(T, "cross_entropy", faulty)
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exc:
-        load("views_per_seed").main(["--quiet", "--no-cache", "--out", str(out), *TINY, "repeats=1"])
+        load("views_per_seed").SIM.main(["--quiet", "--no-cache", "--out", str(out), *TINY, "repeats=1"])
     assert exc.value.code == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "diverged at step 5" in err and "smaller train.step_size" in err, err

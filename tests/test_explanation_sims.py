@@ -31,7 +31,8 @@ def test_ensemble_curve_is_the_accuracy_of_the_first_n_members_mean_logits():
 
 
 def test_ensemble_size_sim(tmp_path, run_sim, tiny_sim):
-    df = run_sim("ensemble_size", tmp_path / "es", *tiny_sim, "train.n_models=4")
+    no_distillation = [a for a in tiny_sim if not a.startswith("distill.")]  # ensemble_size distils nothing
+    df = run_sim("ensemble_size", tmp_path / "es", *no_distillation, "train.n_models=4")
     assert sorted(df.n_members.unique()) == [1, 2, 3, 4] and set(df.family) == {"nn", "ntk", "rf"}
     nn = df[df.family == "nn"].sort_values("n_members")
     assert (nn.coverage.diff().dropna() >= 0).all() and nn.coverage.iloc[-1] > nn.coverage.iloc[0]
@@ -117,8 +118,9 @@ TINY_KD = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n
 
 def test_kd_variants_label_control_adds_its_rows_and_leaves_the_others_as_they_were():
     from multiview.config import override
-    from multiview.experiment import HeadlineConfig, kd_variants
-    cfg = override(HeadlineConfig(), TINY_KD)
+    from multiview.experiment import NetworkConfig
+    from multiview.variants import kd_variants
+    cfg = override(NetworkConfig(), TINY_KD)
     variants = [("own", []), ("shared", ["data.dark_layout=shared"])]
     plain = kd_variants(cfg, variants, 0)
     both = kd_variants(cfg, variants, 0, label_control=True)
@@ -138,7 +140,7 @@ def test_patch_layout_sim_runs_both_layouts_and_optimisers(tmp_path, monkeypatch
              for label, changes in mod.VARIANTS]  # the per-class phase's 600 steps cut for the test
     monkeypatch.setattr(mod, "VARIANTS", short)
     out = tmp_path / "pl"
-    mod.main(["--quiet", "--no-cache", "--out", str(out), *TINY_KD, "repeats=1"])
+    mod.SIM.main(["--quiet", "--no-cache", "--out", str(out), *TINY_KD, "repeats=1"])
     df = pd.read_csv(out / "results.csv")
     assert set(df.method) == {"single", "ensemble", "kd", "label_control"}
     assert set(df.layout) == {"own", "shared"} and set(df.off_class) == {"with", "without"}

@@ -8,7 +8,9 @@ import torch.nn.functional as Fn
 
 from multiview import calibration as C, literature as L, methods as M
 from multiview.config import override
-from multiview.experiment import HeadlineConfig, maker, repeat_data
+from multiview.experiment import repeat_data
+from multiview.families import maker
+from multiview.headline import HeadlineConfig
 from multiview.model import logits
 
 

@@ -9,7 +9,8 @@ import torch
 from multiview.claims import CLAIMS, check
 from multiview.config import override
 from multiview.data import DataConfig, Dataset, generate
-from multiview.experiment import ExperimentConfig, maker, repeat_data
+from multiview.experiment import ExperimentConfig, repeat_data
+from multiview.families import maker
 from multiview.lottery import (init_scores, log_score_ratio, predicted_winner, swap_views, view_pairs,
                                view_strength)
 from multiview.model import ModelConfig, Params, init, phi

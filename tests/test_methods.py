@@ -10,7 +10,9 @@ from multiview import methods as M
 from multiview.baselines import NTKConfig, RFConfig, init_ntk, init_rf
 from multiview.config import override
 from multiview.data import DataConfig, generate
-from multiview.experiment import HeadlineConfig, maker, repeat_data, run_methods
+from multiview.experiment import repeat_data
+from multiview.families import maker
+from multiview.headline import HeadlineConfig, run_methods
 from multiview.model import ModelConfig, Params, init, logits, preactivations, srelu
 from multiview.train import TrainConfig, fit
 
@@ -93,7 +95,9 @@ def test_random_features_are_a_trained_linear_readout_of_the_initial_filters():
 def test_ensemble_size_curve_is_the_accuracy_of_running_averages():
     F = torch.tensor([[[1.0, 0.0]], [[0.0, 3.0]], [[0.0, -5.0]]])  # 3 members, 1 sample
     y = torch.tensor([0])
-    assert M.ensemble_size_curve(F, y).tolist() == [1.0, 0.0, 1.0]
+    from multiview.measure import ensemble_curve
+    assert ensemble_curve(F, y).tolist() == [1.0, 0.0, 1.0]
+    assert ensemble_curve(F, y, torch.tensor([[0, 1, 2], [2, 1, 0]])).tolist() == [1.0, 0.5, 1.0]  # two orders
 
 
 TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "control.k=3", "control.n_train=60",

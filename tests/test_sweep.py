@@ -68,7 +68,7 @@ def test_killed_sweep_resumes_without_recomputing_finished_points(tmp_path):
     assert not (out / "results.csv").exists()
     res = subprocess.run(sweep_cmd(out, *args), capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    assert f"{len(first)} of 4 points were already stored" in res.stdout
+    assert f"{len(first)} of 4 units from the cache" in res.stdout
     after = finished(out / "points")
     assert len(after) == 4 and all(after[n] == t for n, t in first.items())  # finished points untouched
     whole = subprocess.run(sweep_cmd(tmp_path / "whole", *args), capture_output=True, text=True)
