@@ -1,13 +1,9 @@
 """Test settings for the whole suite (tests/ and the notebooks run by nbmake)."""
 import os
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # sims and notebooks run by the tests keep their cache in a throwaway folder, never the user's
 os.environ["MULTIVIEW_CACHE"] = tempfile.mkdtemp(prefix="multiview-test-cache-")

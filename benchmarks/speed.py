@@ -26,11 +26,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from multiview.data import DataConfig, generate
+from multiview.model import ModelConfig, init
+from multiview.train import TrainConfig, fit
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from multiview.data import DataConfig, generate  # noqa: E402
-from multiview.model import ModelConfig, init  # noqa: E402
-from multiview.train import TrainConfig, fit  # noqa: E402
 
 # The dense (finite-d) step the targets refer to: defaults with d = 4000 explicit noise dimensions.
 DENSE = DataConfig(noise="isotropic", d=4000, n_test=1)

@@ -28,7 +28,7 @@ Patch layouts of the off-class features (`dark_layout`):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import torch
 
@@ -115,16 +115,23 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.y)
 
+    @staticmethod
+    def without_views(X: torch.Tensor, y: torch.Tensor) -> "Dataset":
+        """Data with no known features (the Gaussian control, real digits): no sample is single-view."""
+        n, P = X.shape[:2]
+        return Dataset(X, y, torch.zeros(n, dtype=torch.bool), torch.full((n,), -1), torch.zeros(n, 0),
+                       torch.full((n, P), -1))
+
+    def map(self, fn) -> "Dataset":
+        """Every per-sample tensor through fn (a missing noise_rows stays None)."""
+        return replace(self, **{f.name: fn(getattr(self, f.name)) for f in fields(self)
+                                if isinstance(getattr(self, f.name), torch.Tensor)})
+
     def subset(self, idx: torch.Tensor) -> "Dataset":
-        rows = None if self.noise_rows is None else self.noise_rows[idx]
-        return Dataset(self.X[idx], self.y[idx], self.single_view[idx], self.view[idx],
-                       self.feature_weight[idx], self.patch_feature[idx], rows, self.noise_norm)
+        return self.map(lambda t: t[idx])
 
     def to(self, device) -> "Dataset":
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Dataset(move(self.X), move(self.y), move(self.single_view), move(self.view),
-                       move(self.feature_weight), move(self.patch_feature), move(self.noise_rows),
-                       self.noise_norm)
+        return self.map(lambda t: t.to(device))
 
 
 def drop_views(ds: Dataset, p: float, gen: torch.Generator) -> Dataset:
@@ -141,8 +148,7 @@ def drop_views(ds: Dataset, p: float, gen: torch.Generator) -> Dataset:
     drop = hit[:, None] & (ds.patch_feature == dropped[:, None])                   # (n, P)
     X = ds.X.clone()
     X[..., :F] *= ~(drop[..., None] & (torch.arange(F, device=X.device) == dropped[:, None, None]))
-    return Dataset(X, ds.y, ds.single_view, ds.view, ds.feature_weight, ds.patch_feature, ds.noise_rows,
-                   ds.noise_norm)
+    return replace(ds, X=X)
 
 
 def generate(cfg: DataConfig, seed: int) -> tuple[Dataset, Dataset]:
@@ -268,7 +274,6 @@ def _gaussian(cfg: DataConfig, gen: torch.Generator) -> tuple[Dataset, Dataset]:
         X = torch.randn(n, P, d, generator=gen) * (cfg.noise_norm / d ** 0.5)
         z = torch.einsum("npd,cmd->npcm", X, teacher)
         y = srelu(z, 4, 0.1).sum(dim=(1, 3)).argmax(dim=1)
-        return Dataset(X, y, torch.zeros(n, dtype=torch.bool), torch.full((n,), -1),
-                       torch.zeros(n, 0), torch.full((n, P), -1))
+        return Dataset.without_views(X, y)
 
     return split(cfg.n_train), split(cfg.n_test)

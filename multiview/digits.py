@@ -54,8 +54,5 @@ def generate_digits(cfg: DigitsConfig, seed: int) -> tuple[Dataset, Dataset]:
         X = X - X[: cfg.n_train].mean(0)
     X = patches(X, cfg.patch, cfg.stride)
 
-    def split(sl):
-        n, P = len(y[sl]), X.shape[1]
-        return Dataset(X[sl], y[sl], torch.zeros(n, dtype=torch.bool), torch.full((n,), -1),
-                       torch.zeros(n, 0), torch.full((n, P), -1))
-    return split(slice(0, cfg.n_train)), split(slice(cfg.n_train, None))
+    return (Dataset.without_views(X[: cfg.n_train], y[: cfg.n_train]),
+            Dataset.without_views(X[cfg.n_train:], y[cfg.n_train:]))

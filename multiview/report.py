@@ -49,7 +49,7 @@ def by_method(results: pd.DataFrame, by: list[str], split: str = "test_single") 
 
 
 def generation_table(df: pd.DataFrame, by: tuple = ()) -> pd.DataFrame:
-    """Born-again chains (experiment.generation_rows): per (by..., generation) mean and std over repeats
+    """Born-again chains (records.generation_rows): per (by..., generation) mean and std over repeats
     of single-view accuracy, both-view rate and chain coverage, with the lottery's 1 - 2^-(g+1)."""
     table = over_repeats(df, list(by) + ["generation"], ["test_single", "both_views", "chain_coverage"]).drop(columns="n")
     table["theory_coverage"] = 1 - 0.5 ** (table.generation + 1)

@@ -9,6 +9,17 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tiny configs the tests share (test modules import them: `from conftest import TINY`).
+# two networks, 300 steps: the lottery sim, the cache, the command line and the sweep
+TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=2", "train.max_steps=300"]
+# three networks, 200 steps: the sims whose claims are checked, and the headline (with its control data
+# and a short distillation phase)
+TINY_3 = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=3", "train.max_steps=200"]
+TINY_HEADLINE = TINY_3 + ["control.k=3", "control.n_train=60", "control.n_test=60", "distill.steps=30",
+                          "distill.n_students=2"]
+# KD variants with the shortest phases
+TINY_KD = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=2", "train.max_steps=100",
+           "distill.steps=10", "distill.n_students=1"]
 # the explanation and literature sims on a tiny config (a few seconds each)
 TINY_SIM = ["data.k=3", "data.n_train=60", "data.n_test=120", "data.P=8", "train.n_models=3", "repeats=1",
             "train.max_steps=200", "distill.steps=30", "distill.n_students=2"]

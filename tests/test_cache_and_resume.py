@@ -19,9 +19,9 @@ from multiview.cache import Store
 from multiview.config import override
 from multiview.experiment import ExperimentConfig
 from multiview.runner import Runner
+from conftest import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "train.n_models=2", "train.max_steps=300", "data.P=8"]
 
 
 def run_sim(name, *args, cache_dir=None, cwd=ROOT, env_extra=None):

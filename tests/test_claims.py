@@ -12,6 +12,8 @@ from multiview import predictions as P, predictions_literature as L
 from multiview.claim import Bound, Claim, kept, z_score
 from multiview.claims import CLAIMS, check, check_points, identify, lines, load
 
+from conftest import TINY_3, TINY_HEADLINE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -152,10 +154,8 @@ def test_predictions_the_sandbox_did_not_reproduce_report_fail(folder, claim):
     assert by_name(check(CLAIMS[sim], tables), claim).holds is False
 
 
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=3", "repeats=2",
-        "train.max_steps=200"]
-HEAD_TINY = TINY + ["control.k=3", "control.n_train=60", "control.n_test=60", "distill.steps=30",
-                    "distill.n_students=2", "--jobs", "1"]
+TINY = TINY_3 + ["repeats=2"]
+HEAD_TINY = TINY_HEADLINE + ["repeats=2", "--jobs", "1"]
 
 
 @pytest.mark.parametrize("name, args, n_claims", [("views_per_seed", TINY, 7), ("ensemble_vs_ntk", HEAD_TINY, 13)])

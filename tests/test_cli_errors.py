@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TINY
+
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "train.n_models=2", "train.max_steps=300", "data.P=8"]
 
 
 def load(name):
@@ -124,3 +125,19 @@ def test_a_diverging_run_stops_naming_the_step_and_writes_nothing(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "diverged at step 5" in err and "smaller train.step_size" in err, err
     assert not out.exists()
+
+
+NETWORK_ONLY = ["views_per_seed", "self_distillation", "hints", "dark_knowledge", "view_dropout", "label_refinery",
+                "calibration", "capacity_gap", "online_kd", "teacher_ensembles", "kd_regime", "kd_channels",
+                "paper_update", "patch_layout"]
+
+
+@pytest.mark.parametrize("name", NETWORK_ONLY)
+def test_a_network_only_sims_help_lists_no_knob_of_the_baselines_or_the_headline(name, capsys):
+    """--help lists only keys that change the sim's result: no baselines, control data, families or methods."""
+    with pytest.raises(SystemExit) as exc:
+        load(name).SIM.main(["--help"])
+    assert exc.value.code == 0
+    keys = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and " = " in line]
+    assert "data.k" in keys and "train.n_models" in keys
+    assert not [k for k in keys if k.split(".")[0] in ("ntk", "rf", "control", "families", "datasets", "methods")]

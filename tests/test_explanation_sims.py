@@ -10,6 +10,8 @@ from multiview.claims import CLAIMS
 from multiview.digits import DigitsConfig, generate_digits, patches
 from multiview.measure import coverage_curve, ensemble_curve, member_orderings
 
+from conftest import TINY_KD
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -112,8 +114,6 @@ def test_same_filter_counts_both_view_pairs_whose_views_share_their_best_filter(
     assert math.isnan(same_filter(w, torch.zeros(1, 2, 2, dtype=torch.bool)))  # no pair with both views
 
 
-TINY_KD = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=2", "train.max_steps=100",
-           "distill.steps=10", "distill.n_students=1"]
 
 
 def test_kd_variants_label_control_adds_its_rows_and_leaves_the_others_as_they_were():

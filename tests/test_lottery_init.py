@@ -16,6 +16,8 @@ from multiview.lottery import (init_scores, log_score_ratio, predicted_winner, s
 from multiview.model import ModelConfig, Params, init, phi
 from multiview.train import fit
 
+from conftest import TINY_3
+
 
 def hand_dataset() -> Dataset:
     """k = 2 classes, P = 4 patches, F = 4 features (f = 2 class + view), weights written by hand.
@@ -135,8 +137,7 @@ def test_view_pairs_reads_winner_prediction_and_hit():
     assert p.log_ratio.tolist() == [0.7, 0.2, -0.1, 2.0] and p.n_learned.tolist() == [1, 1, 2, 0]
 
 
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "train.n_models=3", "repeats=2",
-        "train.max_steps=200"]
+TINY = TINY_3 + ["repeats=2"]
 
 
 def test_views_per_seed_writes_the_lottery_columns_swap_csv_and_their_claims(tmp_path, run_sim):

@@ -16,6 +16,8 @@ from multiview.headline import HeadlineConfig, run_methods
 from multiview.model import ModelConfig, Params, init, logits, preactivations, srelu
 from multiview.train import TrainConfig, fit
 
+from conftest import TINY_HEADLINE
+
 
 def test_kd_loss_matches_a_hand_computation():
     s = torch.tensor([[[1.0, 0.0, -1.0]]])          # student logits (1 model, 1 sample, 3 classes)
@@ -100,9 +102,7 @@ def test_ensemble_size_curve_is_the_accuracy_of_running_averages():
     assert ensemble_curve(F, y, torch.tensor([[0, 1, 2], [2, 1, 0]])).tolist() == [1.0, 0.5, 1.0]  # two orders
 
 
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "control.k=3", "control.n_train=60",
-        "control.n_test=60", "train.n_models=3", "repeats=1", "distill.steps=30", "distill.n_students=2",
-        "train.max_steps=200"]
+TINY = TINY_HEADLINE + ["repeats=1"]
 
 
 def test_every_method_runs_for_every_family_and_is_deterministic():

@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import conftest
+
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "train.n_models=2", "repeats=2",
-        "train.max_steps=300", "data.P=8"]
+TINY = conftest.TINY + ["repeats=2"]
 
 
 def sim(name, *args):
@@ -63,9 +64,7 @@ def test_help_lists_every_key_with_its_default():
         assert key in res.stdout
 
 
-HEAD_TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "data.P=8", "control.k=3", "control.n_train=60",
-             "control.n_test=60", "train.n_models=3", "repeats=2", "distill.steps=30", "distill.n_students=2",
-             "train.max_steps=200"]
+HEAD_TINY = conftest.TINY_HEADLINE + ["repeats=2"]
 
 
 def test_ensemble_vs_ntk_end_to_end_on_a_tiny_config(tmp_path):

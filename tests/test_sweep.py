@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import conftest
+
 from multiview.config import ConfigError
 from multiview.sweep import grid_points, parse_grid
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["data.k=3", "data.n_train=60", "data.n_test=60", "train.n_models=2", "train.max_steps=300",
-        "data.P=8", "distill.steps=50"]
+TINY = conftest.TINY + ["distill.steps=50"]
 
 
 def finished(points):
