@@ -7,6 +7,7 @@ is missed. Not part of the suite (it reruns tests once per mutant, a few minutes
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -67,8 +68,10 @@ def run(name: str, mutant: tuple, python: str) -> bool:
         if source.count(good) != 1:
             raise SystemExit(f"error: mutant {name}: {good!r} is not found once in {path}; update tests/mutants.py")
         (copy / path).write_text(source.replace(good, bad))
+        # the copy's package first, also for the sims the tests start (the venv's install points at ROOT)
+        env = {**os.environ, "PYTHONPATH": str(copy) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         res = subprocess.run([python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests], cwd=copy,
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, env=env)
         if res.returncode == 5:
             raise SystemExit(f"error: mutant {name}: the selection {tests} runs no test")
         return res.returncode != 0
