@@ -79,9 +79,7 @@ def main(sim, argv=None) -> None:
         if args.jobs < 0:
             raise ConfigError(f"--jobs={args.jobs} is not allowed: must be an integer >= 0 (0 = one per core)")
         cfg = override(sim.config, args.overrides)
-        sim.check(cfg)
-        if sim.points is not None:
-            sim.points(cfg, **options)  # a malformed grid is refused before anything runs
+        sim.check(cfg, **options)
         device = resolve_device(args.device)
         out = resolve_out(args.out)
         # 0 = one worker per core on a CPU; one process drives a GPU

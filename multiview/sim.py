@@ -45,11 +45,14 @@ class Sim:
     info: dict = field(default_factory=dict)
     options: tuple = ()
 
-    def check(self, cfg) -> None:
-        """Refuse a config the sim cannot measure (before anything runs or is written)."""
+    def check(self, cfg, **options) -> None:
+        """Refuse a config the sim cannot measure, or a grid point's overrides that are not valid
+        (before anything runs or is written)."""
         kind = getattr(getattr(cfg, "data", None), "kind", None)
         if self.data_kinds is not None and kind not in self.data_kinds:
             fail("data.kind", kind, f"one of {', '.join(self.data_kinds)} here ({self.name} measures views)")
+        if self.points is not None:
+            self.points(cfg, **options)
 
     def store(self, out: Path, cache: Path | None, force: bool) -> Store:
         if self.points is not None:  # a grid keeps its points beside its results
